@@ -1,0 +1,270 @@
+"""Build the FAISS index over a corpus's answer paragraphs, and load it back safely.
+
+A build folder holds `manifest.json` (what the index was built from), `records.json`
+(documents and paragraphs, in index order), `embeddings.npy` (the normalised vectors,
+reused by later builds for unchanged paragraphs) and `vectors.faiss`.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+import time
+from collections.abc import Callable
+from dataclasses import asdict, dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+
+from . import store
+from .corpus import Corpus, Document, Paragraph
+from .model import ModelSpec, model_fingerprint
+
+if TYPE_CHECKING:
+    import faiss
+    from sentence_transformers import SentenceTransformer
+
+log = logging.getLogger(__name__)
+
+FORMAT_VERSION = 1
+MANIFEST = "manifest.json"
+RECORDS = "records.json"
+EMBEDDINGS = "embeddings.npy"
+VECTORS = "vectors.faiss"
+
+
+class IndexLoadError(RuntimeError):
+    """The index is missing, damaged, or was built from something else."""
+
+
+@dataclass(frozen=True)
+class Manifest:
+    format_version: int
+    model: str
+    model_fingerprint: str
+    dimension: int
+    query_prompt: str
+    passage_prompt: str
+    corpus_fingerprint: str
+    count: int
+    index_type: str
+    built_at: str
+    build_seconds: float
+    reused_embeddings: int
+
+
+@dataclass(frozen=True)
+class LoadedIndex:
+    path: Path
+    manifest: Manifest
+    documents: tuple[Document, ...]
+    paragraphs: tuple[Paragraph, ...]
+    faiss: faiss.Index
+
+
+def passage_text(paragraph: Paragraph) -> str:
+    """What gets embedded for a paragraph."""
+    return paragraph.text
+
+
+def build_index(
+    corpus: Corpus,
+    spec: ModelSpec,
+    root: Path,
+    model: Callable[[], SentenceTransformer],
+    *,
+    batch_size: int = 16,
+    progress: bool = False,
+) -> Manifest:
+    """Embed the corpus and publish a new build under `root`; the model loads only if needed."""
+    started = time.perf_counter()
+    fingerprint = model_fingerprint(spec)
+    texts = [passage_text(p) for p in corpus.paragraphs]
+    keys = [_embedding_key(fingerprint, spec.passage_prompt, t) for t in texts]
+    cached = _previous_embeddings(root)
+    todo = [i for i, key in enumerate(keys) if key not in cached]
+    fresh: dict[str, np.ndarray] = {}
+    if todo:
+        vectors = model().encode(
+            [texts[i] for i in todo],
+            prompt=spec.passage_prompt,
+            batch_size=batch_size,
+            normalize_embeddings=True,
+            convert_to_numpy=True,
+            show_progress_bar=progress,
+        )
+        fresh = {keys[i]: v for i, v in zip(todo, vectors, strict=True)}
+    matrix = np.stack([fresh[k] if k in fresh else cached[k] for k in keys]).astype(np.float32)
+    index = make_faiss_index(matrix)
+
+    build = store.new_build(root)
+    try:
+        manifest = Manifest(
+            format_version=FORMAT_VERSION,
+            model=spec.name,
+            model_fingerprint=fingerprint,
+            dimension=int(matrix.shape[1]),
+            query_prompt=spec.query_prompt,
+            passage_prompt=spec.passage_prompt,
+            corpus_fingerprint=corpus.fingerprint,
+            count=len(keys),
+            index_type=type(index).__name__,
+            built_at=datetime.now(UTC).isoformat(timespec="seconds"),
+            build_seconds=round(time.perf_counter() - started, 3),
+            reused_embeddings=len(keys) - len(todo),
+        )
+        _write_build(build, manifest, corpus, keys, matrix, index)
+        store.publish(root, build)
+    except BaseException:
+        store.discard(build)
+        raise
+    log.info(
+        "indexed %d paragraphs (%d embedded, %d reused) in %.2fs",
+        manifest.count,
+        len(todo),
+        manifest.reused_embeddings,
+        manifest.build_seconds,
+    )
+    return manifest
+
+
+def make_faiss_index(matrix: np.ndarray) -> faiss.Index:
+    """Exact inner-product search: on normalised vectors, the score is the cosine."""
+    import faiss
+
+    index = faiss.IndexFlatIP(matrix.shape[1])
+    index.add(matrix)
+    return index
+
+
+def load_index(root: Path, spec: ModelSpec, corpus_fingerprint: str | None = None) -> LoadedIndex:
+    """Load the live build, refusing one built from another model, prompt or corpus."""
+    import faiss
+
+    build = store.current_build(root)
+    if build is None:
+        raise IndexLoadError(f"no index in {root}: run `interview-bot index`")
+    manifest = read_manifest(build)
+    _check(manifest, spec, corpus_fingerprint)
+    try:
+        records = json.loads((build / RECORDS).read_text(encoding="utf-8"))
+        documents = tuple(_document(d) for d in records["documents"])
+        paragraphs = tuple(Paragraph(**p) for p in records["paragraphs"])
+        index = faiss.read_index(str(build / VECTORS))
+    except (OSError, ValueError, KeyError, TypeError, RuntimeError) as exc:
+        raise IndexLoadError(f"index in {build} is damaged ({_first_line(exc)}): "
+                         "run `interview-bot index`") from exc
+    if index.ntotal != manifest.count or len(paragraphs) != manifest.count:
+        raise IndexLoadError(
+            f"index in {build} is damaged: manifest says {manifest.count} paragraphs, "
+            f"found {index.ntotal} vectors and {len(paragraphs)} records: run `interview-bot index`"
+        )
+    return LoadedIndex(build, manifest, documents, paragraphs, index)
+
+
+def read_manifest(build: Path) -> Manifest:
+    try:
+        raw = json.loads((build / MANIFEST).read_text(encoding="utf-8"))
+        manifest = Manifest(**raw)
+    except (OSError, ValueError, TypeError) as exc:
+        raise IndexLoadError(
+            f"index in {build} has no readable manifest ({_first_line(exc)}): "
+            "run `interview-bot index`"
+        ) from exc
+    if manifest.format_version != FORMAT_VERSION:
+        raise IndexLoadError(
+            f"index in {build} has format {manifest.format_version}, this version reads "
+            f"{FORMAT_VERSION}: run `interview-bot index`"
+        )
+    return manifest
+
+
+def index_status(root: Path, spec: ModelSpec, corpus_fingerprint: str) -> str | None:
+    """Why the index needs a rebuild, or None when it is up to date."""
+    try:
+        build = store.current_build(root)
+        if build is None:
+            return f"no index in {root}"
+        _check(read_manifest(build), spec, corpus_fingerprint)
+    except IndexLoadError as exc:
+        return str(exc)
+    return None
+
+
+def _check(manifest: Manifest, spec: ModelSpec, corpus_fingerprint: str | None) -> None:
+    rebuild = "run `interview-bot index`"
+    if manifest.model != spec.name:
+        raise IndexLoadError(
+            f"index built with model {manifest.model}, config names {spec.name}: {rebuild}"
+        )
+    if manifest.model_fingerprint != model_fingerprint(spec):
+        raise IndexLoadError(
+            f"index built with {manifest.model_fingerprint}, the installed model is "
+            f"{model_fingerprint(spec)}: {rebuild}"
+        )
+    if manifest.passage_prompt != spec.passage_prompt:
+        raise IndexLoadError(
+            f"index built with passage prompt {manifest.passage_prompt!r}, config names "
+            f"{spec.passage_prompt!r}: {rebuild}"
+        )
+    if corpus_fingerprint is not None and manifest.corpus_fingerprint != corpus_fingerprint:
+        raise IndexLoadError(f"the corpus changed since the index was built: {rebuild}")
+
+
+def _write_build(
+    build: Path,
+    manifest: Manifest,
+    corpus: Corpus,
+    keys: list[str],
+    matrix: np.ndarray,
+    index: faiss.Index,
+) -> None:
+    import faiss
+
+    records = {
+        "documents": [_document_record(d) for d in corpus.documents],
+        "paragraphs": [asdict(p) for p in corpus.paragraphs],
+        "embedding_keys": keys,
+    }
+    store.write_json(build / RECORDS, records)
+    np.save(build / EMBEDDINGS, matrix)
+    faiss.write_index(index, str(build / VECTORS))
+    # The manifest goes last: a build folder without one is never mistaken for a whole build.
+    store.write_json(build / MANIFEST, asdict(manifest))
+
+
+def _previous_embeddings(root: Path) -> dict[str, np.ndarray]:
+    """Vectors of the live build, keyed by content, for reuse; empty when unusable."""
+    build = store.current_build(root)
+    if build is None:
+        return {}
+    try:
+        keys = json.loads((build / RECORDS).read_text(encoding="utf-8"))["embedding_keys"]
+        matrix = np.load(build / EMBEDDINGS)
+    except (OSError, ValueError, KeyError) as exc:
+        log.warning("cannot reuse embeddings from %s (%s)", build, _first_line(exc))
+        return {}
+    if len(keys) != len(matrix):
+        return {}
+    return dict(zip(keys, matrix, strict=True))
+
+
+def _embedding_key(model: str, prompt: str, text: str) -> str:
+    return hashlib.sha256(f"{model}\0{prompt}\0{text}".encode()).hexdigest()
+
+
+def _document_record(document: Document) -> dict[str, Any]:
+    record = asdict(document)
+    record["path"] = str(document.path)
+    return record
+
+
+def _document(record: dict[str, Any]) -> Document:
+    return Document(**{**record, "path": Path(record["path"])})
+
+
+def _first_line(exc: BaseException) -> str:
+    return (str(exc).strip().splitlines() or [type(exc).__name__])[0]
