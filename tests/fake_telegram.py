@@ -267,7 +267,9 @@ def _parse_attributes(src: str, i: int, tag: str, begin_offset: int) -> tuple[di
             i += 1
         name = src[start:i].lower()
         if not name:
-            raise HtmlError(f'Empty attribute name in the tag "{tag}" at byte offset {begin_offset}')
+            raise HtmlError(
+                f'Empty attribute name in the tag "{tag}" at byte offset {begin_offset}'
+            )
         while i < n and src[i].isspace():
             i += 1
         if i >= n:
@@ -304,7 +306,9 @@ def _tag_argument(tag: str, attributes: dict[str, str], begin_offset: int) -> st
         return css_class.removeprefix("language-") if css_class.startswith("language-") else ""
     if tag == "span":
         if attributes.get("class") != "tg-spoiler":
-            raise HtmlError(f'Tag "span" must have class "tg-spoiler" at byte offset {begin_offset}')
+            raise HtmlError(
+                f'Tag "span" must have class "tg-spoiler" at byte offset {begin_offset}'
+            )
         return ""
     if tag == "tg-emoji":
         emoji_id = attributes.get("emoji-id", "")
@@ -333,9 +337,14 @@ def _close_entity(entities: list[Json], tag: str, argument: str, start: int, end
     elif tag == "pre":
         # <pre><code class="language-x">...</code></pre> is one "pre" entity with a language.
         inner = entities[-1] if entities else None
-        if inner and inner["type"] == "code" and (inner["offset"], inner["length"]) == (
-            start,
-            end - start,
+        if (
+            inner
+            and inner["type"] == "code"
+            and (inner["offset"], inner["length"])
+            == (
+                start,
+                end - start,
+            )
         ):
             entities.pop()
             if "language" in inner:
@@ -669,7 +678,8 @@ class FakeTelegram:
         if handler is None:
             handler = self._send_other if call.method.lower().startswith("send") else self._true
         try:
-            result = handler(call.params)
+            with self._lock:  # a test thread may read or build state meanwhile (thread mode)
+                result = handler(call.params)
             if inspect.isawaitable(result):
                 result = await result
         except ApiError as error:
@@ -748,8 +758,9 @@ class FakeTelegram:
 
         Each is the Message as it is now: a later editMessageText shows here.
         """
-        keys = [key for key in self._sent if chat_id is None or key[0] == _chat_key(chat_id)]
-        return [copy.deepcopy(self._messages[key]) for key in keys if key in self._messages]
+        with self._lock:
+            keys = [k for k in self._sent if chat_id is None or k[0] == _chat_key(chat_id)]
+            return [copy.deepcopy(self._messages[k]) for k in keys if k in self._messages]
 
     @property
     def pending_updates(self) -> list[Json]:
@@ -810,7 +821,11 @@ class FakeTelegram:
         return update_id
 
     async def post_webhook(self, url: str, update: Json, secret_token: str | None = None) -> int:
-        """POST an update to the bot's webhook as Telegram does; return the HTTP status."""
+        """POST an update to the bot's webhook as Telegram does; return the HTTP status.
+
+        `secret_token` None sends no X-Telegram-Bot-Api-Secret-Token header. Runs on any
+        loop; from a synchronous test use asyncio.run(...) or run_coroutine_threadsafe.
+        """
         with self._lock:
             self._assign_update_id(update)
             self._remember(update)
@@ -891,17 +906,18 @@ class FakeTelegram:
         kind: str = "message",
     ) -> Json:
         """An update with a message from a user; `fields` holds its content (text, photo...)."""
-        user = self._user(user_id, language_code)
-        chat = self._chat(chat_id, chat_type, user)
-        message: Json = {
-            "message_id": self._next_message_id(chat["id"]),
-            "date": int(time.time()),
-            "chat": copy.deepcopy(chat),
-            "from": user,
-            **fields,
-        }
-        if reply_to_bot:
-            message["reply_to_message"] = self._last_bot_message(chat)
+        with self._lock:
+            user = self._user(user_id, language_code)
+            chat = self._chat(chat_id, chat_type, user)
+            message: Json = {
+                "message_id": self._next_message_id(chat["id"]),
+                "date": int(time.time()),
+                "chat": copy.deepcopy(chat),
+                "from": user,
+                **fields,
+            }
+            if reply_to_bot:
+                message["reply_to_message"] = self._last_bot_message(chat)
         return {kind: message}
 
     def _last_bot_message(self, chat: Json) -> Json:
@@ -972,7 +988,8 @@ class FakeTelegram:
         Raises ValueError when the message has no such button: Telegram could not send it.
         """
         key = (_chat_key(message["chat"]["id"]), message["message_id"])
-        current = copy.deepcopy(self._messages.get(key, message))
+        with self._lock:  # the message as it is now, after any edits
+            current = copy.deepcopy(self._messages.get(key, message))
         buttons = [
             button.get("callback_data")
             for row in current.get("reply_markup", {}).get("inline_keyboard", [])
@@ -1182,7 +1199,9 @@ class FakeTelegram:
         if not text and required:
             raise bad_request("message text is empty")
         if len(text) > limit:
-            raise bad_request("message is too long" if field == "text" else "message caption is too long")
+            raise bad_request(
+                "message is too long" if field == "text" else "message caption is too long"
+            )
         return text, entities
 
     @staticmethod
@@ -1324,7 +1343,9 @@ class FakeTelegram:
 
     def _check_query(self, query_id: Any) -> None:
         if str(query_id) not in self._open_queries:
-            raise bad_request("query is too old and response timeout expired or query ID is invalid")
+            raise bad_request(
+                "query is too old and response timeout expired or query ID is invalid"
+            )
 
     def _answer_callback_query(self, params: Json) -> bool:
         self._check_query(params.get("callback_query_id"))

@@ -11,8 +11,14 @@ from collections.abc import AsyncIterator
 
 import pytest
 from fake_telegram import FakeTelegram, free_port
-from telegram import Bot, InlineKeyboardButton, InlineKeyboardMarkup, InlineQueryResultArticle
-from telegram import InputTextMessageContent, Update
+from telegram import (
+    Bot,
+    InlineKeyboardButton,
+    InlineKeyboardMarkup,
+    InlineQueryResultArticle,
+    InputTextMessageContent,
+    Update,
+)
 from telegram.error import BadRequest, InvalidToken, NetworkError
 from telegram.ext import (
     AIORateLimiter,
@@ -159,9 +165,9 @@ async def test_malformed_html_is_a_bad_request(tg: FakeTelegram) -> None:
         # PTB strips "Bad Request: " and str.capitalize()s the rest: match case-insensitively.
         with pytest.raises(BadRequest, match=r"(?i)can't parse entities: can't find end tag"):
             await bot.send_message(1001, "<b>x", parse_mode="HTML")
-        with pytest.raises(BadRequest, match='(?i)unsupported start tag "" at byte offset 2'):
+        with pytest.raises(BadRequest, match=r'(?i)unsupported start tag "" at byte offset 2'):
             await bot.send_message(1001, "1 < 2", parse_mode="HTML")
-        with pytest.raises(BadRequest, match='(?i)unsupported start tag "br"'):
+        with pytest.raises(BadRequest, match=r'(?i)unsupported start tag "br"'):
             await bot.send_message(1001, "a<br>b", parse_mode="HTML")
         message = await bot.send_message(
             1001, '<i>Цитата</i> &lt;1&gt; <a href="https://t.me">x</a>', parse_mode="HTML"
@@ -177,19 +183,19 @@ async def test_malformed_html_is_a_bad_request(tg: FakeTelegram) -> None:
 async def test_limits_that_telegram_enforces(tg: FakeTelegram) -> None:
     async with bot_for(tg) as bot:
         await bot.send_message(1001, "я" * 4096)
-        with pytest.raises(BadRequest, match="(?i)message is too long"):
+        with pytest.raises(BadRequest, match=r"(?i)message is too long"):
             await bot.send_message(1001, "я" * 4097)
         # The limit counts the text after the tags are stripped.
         await bot.send_message(1001, "<b>" + "я" * 4096 + "</b>", parse_mode="HTML")
-        with pytest.raises(BadRequest, match="(?i)message text is empty"):
+        with pytest.raises(BadRequest, match=r"(?i)message text is empty"):
             await bot.send_message(1001, "  \n ")
         too_long_data = InlineKeyboardMarkup([[InlineKeyboardButton("x", callback_data="x" * 65)]])
-        with pytest.raises(BadRequest, match="(?i)BUTTON_DATA_INVALID"):
+        with pytest.raises(BadRequest, match=r"(?i)BUTTON_DATA_INVALID"):
             await bot.send_message(1001, "keyboard", reply_markup=too_long_data)
-        with pytest.raises(BadRequest, match="(?i)BOT_COMMAND_INVALID"):
+        with pytest.raises(BadRequest, match=r"(?i)BOT_COMMAND_INVALID"):
             await bot.set_my_commands([("Start", "Начать")])
         sent = await bot.send_message(1001, "same")
-        with pytest.raises(BadRequest, match="(?i)message is not modified"):
+        with pytest.raises(BadRequest, match=r"(?i)message is not modified"):
             await sent.edit_text("same")
         await bot.set_my_commands([("start", "Начать"), ("help", "Помощь")])
         assert [c.command for c in await bot.get_my_commands()] == ["start", "help"]
