@@ -30,15 +30,13 @@ def answer_json(answer: Answer) -> dict[str, Any]:
 
 
 def answer_text(answer: Answer, title: str, width: int = 88) -> str:
-    """The best paragraph with its interviewer question and score; a plain refusal below the threshold."""
+    """The best paragraph, its interviewer question and score; says so below the threshold."""
     best = answer.best
     if best is None:
         return "The index is empty."
     lines = []
     if not answer.answered:
-        lines.append(
-            f"No close answer in the interview (best score {best.score:.3f}). Nearest:"
-        )
+        lines.append(f"No close answer in the interview (best score {best.score:.3f}). Nearest:")
     p = best.paragraph
     lines.append(f"Q: {p.question}")
     if p.section:

@@ -115,12 +115,12 @@ def _section(path: Path, name: str, cls: type, values: Any, base: Path) -> Any:
     for key in values:
         if key not in known:
             raise SettingsError(f"{path}: unknown field {name}.{key}")
-    return cls(
-        **{
-            key: _coerce(path, f"{name}.{key}", values.get(key, default), default, base)
-            for key, default in known.items()
-        }
-    )
+    kwargs = {}
+    for key, default in known.items():
+        # Defaults are written as the file would write them, so paths resolve the same way.
+        raw = values.get(key, str(default) if isinstance(default, Path) else default)
+        kwargs[key] = _coerce(path, f"{name}.{key}", raw, default, base)
+    return cls(**kwargs)
 
 
 def _coerce(path: Path, where: str, value: Any, default: Any, base: Path) -> Any:

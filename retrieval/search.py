@@ -33,6 +33,9 @@ def check_query(text: str, max_chars: int) -> str:
     return query
 
 
+_QUESTION_POOL = 30
+
+
 @dataclass(frozen=True)
 class Hit:
     rank: int  # 1-based
@@ -45,6 +48,9 @@ class Answer:
     query: str
     hits: tuple[Hit, ...]
     answered: bool  # the best hit reaches the threshold
+    # The closest distinct interviewer questions, each as its best-scoring paragraph:
+    # what a "did you mean" offers when nothing reaches the threshold.
+    nearest_questions: tuple[Hit, ...] = ()
 
     @property
     def best(self) -> Hit | None:
@@ -110,15 +116,31 @@ class Searcher:
     def rank(
         self, queries: Sequence[str], vectors: np.ndarray, top_k: int | None = None
     ) -> list[Answer]:
-        k = min(top_k or self.top_k, self.index.faiss.ntotal)
-        scores, ids = self.index.faiss.search(vectors, k)
+        k = top_k or self.top_k
+        # A wider net than k, so that a few distinct interviewer questions show up.
+        wide = min(max(k, _QUESTION_POOL), self.index.faiss.ntotal)
+        scores, ids = self.index.faiss.search(vectors, wide)
         answers = []
         for query, row_scores, row_ids in zip(queries, scores, ids, strict=True):
-            hits = tuple(
+            ranked = [
                 Hit(rank, float(score), self.index.paragraphs[i])
                 for rank, (score, i) in enumerate(zip(row_scores, row_ids, strict=True), 1)
                 if i >= 0
-            )
+            ]
+            hits = tuple(ranked[:k])
             answered = bool(hits) and hits[0].score >= self.threshold
-            answers.append(Answer(query, hits, answered))
+            answers.append(Answer(query, hits, answered, _distinct_questions(ranked)))
         return answers
+
+
+def _distinct_questions(ranked: list[Hit], n: int = 3) -> tuple[Hit, ...]:
+    seen: set[tuple[str, int]] = set()
+    out: list[Hit] = []
+    for hit in ranked:
+        key = (hit.paragraph.document, hit.paragraph.answer_no)
+        if key not in seen:
+            seen.add(key)
+            out.append(hit)
+            if len(out) == n:
+                break
+    return tuple(out)

