@@ -60,9 +60,16 @@ class Manifest:
 class LoadedIndex:
     path: Path
     manifest: Manifest
-    documents: tuple[Document, ...]
-    paragraphs: tuple[Paragraph, ...]
+    corpus: Corpus  # the records the index was built from, in index order
     faiss: faiss.Index
+
+    @property
+    def documents(self) -> tuple[Document, ...]:
+        return self.corpus.documents
+
+    @property
+    def paragraphs(self) -> tuple[Paragraph, ...]:
+        return self.corpus.paragraphs
 
 
 def passage_text(paragraph: Paragraph) -> str:
@@ -163,7 +170,8 @@ def load_index(root: Path, spec: ModelSpec, corpus_fingerprint: str | None = Non
             f"index in {build} is damaged: manifest says {manifest.count} paragraphs, "
             f"found {index.ntotal} vectors and {len(paragraphs)} records: run `interview-bot index`"
         )
-    return LoadedIndex(build, manifest, documents, paragraphs, index)
+    corpus = Corpus(documents, paragraphs, manifest.corpus_fingerprint)
+    return LoadedIndex(build, manifest, corpus, index)
 
 
 def read_manifest(build: Path) -> Manifest:

@@ -74,7 +74,6 @@ class Searcher:
         self.query_prompt = query_prompt
         self.threshold = threshold
         self.top_k = top_k
-        self._documents = {d.id: d for d in index.documents}
         self._by_id = {p.id: p for p in index.paragraphs}
 
     @property
@@ -82,18 +81,14 @@ class Searcher:
         return self.index.documents
 
     def document(self, doc_id: str) -> Document:
-        return self._documents[doc_id]
+        return self.index.corpus.document(doc_id)
 
     def paragraph(self, paragraph_id: str) -> Paragraph | None:
         return self._by_id.get(paragraph_id)
 
     def whole_answer(self, paragraph: Paragraph) -> tuple[Paragraph, ...]:
         """Every paragraph of the interview answer `paragraph` belongs to, in order."""
-        return tuple(
-            p
-            for p in self.index.paragraphs
-            if p.document == paragraph.document and p.answer_no == paragraph.answer_no
-        )
+        return self.index.corpus.answer(paragraph)
 
     def encode(self, queries: Sequence[str]) -> np.ndarray:
         return self.model.encode(

@@ -72,8 +72,8 @@ def test_round_trip_keeps_every_record(workspace):
     assert len(model.texts) == len(corpus.paragraphs)
 
 
-def test_search_finds_each_paragraph_by_its_own_text(workspace, built_settings):
-    corpus_dir, root, spec, _ = workspace
+def test_search_finds_each_paragraph_by_its_own_text(workspace):
+    _, root, spec, _ = workspace
     loaded = load_index(root, spec)
     vectors = load_model(spec).encode(
         [p.text for p in loaded.paragraphs], prompt=spec.passage_prompt, normalize_embeddings=True
@@ -171,7 +171,7 @@ def test_damaged_index_is_a_clear_error(workspace, damage, message):
 
 
 def test_no_index_yet_says_how_to_build_one(tmp_path, built_settings):
-    with pytest.raises(IndexLoadError, match="no index in .*: run `interview-bot index`"):
+    with pytest.raises(IndexLoadError, match=r"no index in .*: run `interview-bot index`"):
         load_index(tmp_path, built_settings.model.spec())
 
 
