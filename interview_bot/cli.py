@@ -4,16 +4,20 @@ from __future__ import annotations
 
 import json
 import logging
+import signal
 import sys
 import time
 from collections.abc import Iterable
+from dataclasses import asdict
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 import click
 
 from retrieval.corpus import CorpusError
 from retrieval.e5file import E5FileError
+from retrieval.evaluation import EvalSetError, evaluate, load_eval_set
 from retrieval.index import IndexLoadError
 from retrieval.model import ModelError
 from retrieval.search import QueryError, Searcher, check_query
@@ -22,7 +26,15 @@ from . import app, render
 from .settings import Settings, SettingsError, load_settings
 
 # Errors a user can fix: one line on stderr, exit 1, no traceback.
-USER_ERRORS = (CorpusError, IndexLoadError, ModelError, SettingsError, E5FileError)
+USER_ERRORS = (
+    CorpusError,
+    IndexLoadError,
+    ModelError,
+    SettingsError,
+    E5FileError,
+    EvalSetError,
+)
+DEFAULT_EVAL_SET = Path(__file__).resolve().parent.parent / "tests" / "eval_set.jsonl"
 
 
 class _Group(click.Group):
@@ -89,7 +101,8 @@ def index(ctx: click.Context, corpus: Path | None, out: Path | None, if_stale: b
         click.echo(f"rebuilding: {reason}", err=True)
     manifest = app.rebuild_index(settings, corpus, out, progress=sys.stderr.isatty())
     click.echo(
-        f"indexed {manifest.count} paragraphs ({manifest.reused_embeddings} reused) "
+        f"indexed {manifest.count} paragraphs "
+        f"({manifest.views - manifest.reused_embeddings} of {manifest.views} texts embedded) "
         f"with {manifest.model} in {manifest.build_seconds:.1f}s",
         err=True,
     )
@@ -145,6 +158,27 @@ def chat(ctx: click.Context) -> None:
         click.echo(_answer_line(searcher, settings, line, False, None))
 
 
+@cli.command("eval")
+@click.option(
+    "--set",
+    "eval_set",
+    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    default=DEFAULT_EVAL_SET,
+    show_default=True,
+    help="Labelled questions (JSONL).",
+)
+@click.option("--json", "as_json", is_flag=True, help="Print the scores as JSON.")
+@click.pass_context
+def evaluate_command(ctx: click.Context, eval_set: Path, as_json: bool) -> None:
+    """Score the answers on a labelled set: top-1, top-3, MRR and refusals per language."""
+    settings = _settings(ctx)
+    scores = evaluate(app.open_searcher(settings), load_eval_set(eval_set))
+    if as_json:
+        click.echo(json.dumps([asdict(s) for s in scores], ensure_ascii=False))
+    else:
+        click.echo(render.scores_table(scores))
+
+
 @cli.command()
 @click.pass_context
 def run(ctx: click.Context) -> None:
@@ -158,7 +192,53 @@ def run(ctx: click.Context) -> None:
 
 
 @cli.command()
+@click.option(
+    "--webhook-url",
+    metavar="URL",
+    help="Receive updates on this public URL (needs $TELEGRAM_WEBHOOK_SECRET); "
+    "default: long polling.",
+)
+@click.option("--listen", default="0.0.0.0", show_default=True, help="Webhook server address.")
+@click.option(
+    "--port", type=click.IntRange(1, 65535), default=8443, show_default=True, help="Webhook port."
+)
 @click.pass_context
-def serve(ctx: click.Context) -> None:
-    """Run the Telegram bot."""
-    raise click.ClickException("the Telegram bot arrives with the bot issue")
+def serve(ctx: click.Context, webhook_url: str | None, listen: str, port: int) -> None:
+    """Run the Telegram bot (token from $TELEGRAM_BOT_TOKEN) until SIGINT or SIGTERM."""
+    from bot.application import Webhook, build_application, run
+    from bot.logs import setup_logging
+    from retrieval.pipeline import AnswerPipeline
+
+    settings = _settings(ctx)
+    telegram = settings.telegram
+    if not telegram.token:
+        click.echo("error: set TELEGRAM_BOT_TOKEN to the token @BotFather gave the bot", err=True)
+        ctx.exit(2)
+    webhook = None
+    if webhook_url:
+        url = urlsplit(webhook_url)
+        if url.scheme not in ("https", "http") or not url.netloc:
+            raise click.BadParameter("expected an https:// URL", param_hint="--webhook-url")
+        if not telegram.webhook_secret:
+            click.echo(
+                "error: webhook mode needs TELEGRAM_WEBHOOK_SECRET "
+                "(1-256 characters: A-Z, a-z, 0-9, _ and -)",
+                err=True,
+            )
+            ctx.exit(2)
+        webhook = Webhook(webhook_url, telegram.webhook_secret, listen, port)
+    setup_logging([telegram.token, telegram.webhook_secret])
+    # A stop request while the model loads is a normal stop, like one while serving.
+    signal.signal(signal.SIGTERM, signal.default_int_handler)
+    started = time.perf_counter()
+    try:
+        searcher = app.open_searcher(settings)
+    except KeyboardInterrupt:
+        ctx.exit(0)
+    logging.getLogger(__name__).info(
+        "ready in %.1fs: %d documents, %s",
+        time.perf_counter() - started,
+        len(searcher.documents),
+        f"webhook on {listen}:{port}" if webhook else "long polling",
+    )
+    run(build_application(settings, AnswerPipeline(searcher)), webhook)

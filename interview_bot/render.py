@@ -5,6 +5,7 @@ from __future__ import annotations
 import textwrap
 from typing import Any
 
+from retrieval.evaluation import Scores
 from retrieval.search import Answer, Hit
 
 
@@ -18,6 +19,7 @@ def hit_json(hit: Hit) -> dict[str, Any]:
         "section": p.section,
         "document": p.document,
         "paragraph_id": p.id,
+        "highlight": hit.highlight,
     }
 
 
@@ -49,3 +51,25 @@ def answer_text(answer: Answer, title: str, width: int = 88) -> str:
         f"({p.id}, score {best.score:.3f})"
     )
     return "\n".join(lines)
+
+
+def scores_table(scores: list[Scores]) -> str:
+    """An aligned table of evaluation scores, one row a group."""
+    header = ("group", "on", "top-1", "top-3", "MRR", "wrongly refused", "off", "off refused")
+    rows = [
+        (
+            s.group,
+            str(s.on_topic),
+            f"{s.top1:.3f}",
+            f"{s.top3:.3f}",
+            f"{s.mrr:.3f}",
+            f"{s.wrongly_refused:.3f}",
+            str(s.off_topic),
+            f"{s.off_topic_refused:.3f}",
+        )
+        for s in scores
+    ]
+    widths = [max(len(r[i]) for r in [header, *rows]) for i in range(len(header))]
+    return "\n".join(
+        "  ".join(c.rjust(w) for c, w in zip(r, widths, strict=True)) for r in [header, *rows]
+    )

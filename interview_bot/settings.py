@@ -45,7 +45,7 @@ class ModelSettings:
 @dataclass(frozen=True)
 class SearchSettings:
     top_k: int = 5
-    threshold: float = 0.80
+    threshold: float = 0.823
     max_query_chars: int = 500
 
 

@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from . import store
+from . import ann, store, views
 from .corpus import Corpus, Document, Paragraph
 from .model import ModelSpec, model_fingerprint
 
@@ -29,7 +29,7 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 
-FORMAT_VERSION = 1
+FORMAT_VERSION = 2
 MANIFEST = "manifest.json"
 RECORDS = "records.json"
 EMBEDDINGS = "embeddings.npy"
@@ -48,8 +48,10 @@ class Manifest:
     dimension: int
     query_prompt: str
     passage_prompt: str
+    recipe: str  # how paragraph vectors are made from their views (retrieval/views.py)
     corpus_fingerprint: str
-    count: int
+    count: int  # paragraphs
+    views: int  # distinct texts embedded for them (retrieval/views.py)
     index_type: str
     built_at: str
     build_seconds: float
@@ -62,6 +64,8 @@ class LoadedIndex:
     manifest: Manifest
     corpus: Corpus  # the records the index was built from, in index order
     faiss: faiss.Index
+    view_vectors: np.ndarray  # every embedded view, memory-mapped
+    sentence_rows: tuple[tuple[int, ...], ...]  # per paragraph: its sentences' rows above
 
     @property
     def documents(self) -> tuple[Document, ...]:
@@ -70,11 +74,6 @@ class LoadedIndex:
     @property
     def paragraphs(self) -> tuple[Paragraph, ...]:
         return self.corpus.paragraphs
-
-
-def passage_text(paragraph: Paragraph) -> str:
-    """What gets embedded for a paragraph."""
-    return paragraph.text
 
 
 def build_index(
@@ -89,7 +88,8 @@ def build_index(
     """Embed the corpus and publish a new build under `root`; the model loads only if needed."""
     started = time.perf_counter()
     fingerprint = model_fingerprint(spec)
-    texts = [passage_text(p) for p in corpus.paragraphs]
+    plans = [views.views(p) for p in corpus.paragraphs]
+    texts = list(dict.fromkeys(t for plan in plans for t in plan.all_texts))
     keys = [_embedding_key(fingerprint, spec.passage_prompt, t) for t in texts]
     cached = _previous_embeddings(root)
     todo = [i for i, key in enumerate(keys) if key not in cached]
@@ -104,7 +104,12 @@ def build_index(
             show_progress_bar=progress,
         )
         fresh = {keys[i]: v for i, v in zip(todo, vectors, strict=True)}
-    matrix = np.stack([fresh[k] if k in fresh else cached[k] for k in keys]).astype(np.float32)
+    view_matrix = np.stack([fresh[k] if k in fresh else cached[k] for k in keys])
+    view_matrix = view_matrix.astype(np.float32)
+    row_of = {t: i for i, t in enumerate(texts)}
+    vector_of = {t: view_matrix[i] for t, i in row_of.items()}
+    matrix = np.stack([views.paragraph_vector(plan, vector_of) for plan in plans])
+    sentence_rows = [[row_of[s] for s in plan.sentences] for plan in plans]
     index = make_faiss_index(matrix)
 
     build = store.new_build(root)
@@ -116,35 +121,40 @@ def build_index(
             dimension=int(matrix.shape[1]),
             query_prompt=spec.query_prompt,
             passage_prompt=spec.passage_prompt,
+            recipe=views.RECIPE,
             corpus_fingerprint=corpus.fingerprint,
-            count=len(keys),
+            count=len(plans),
+            views=len(keys),
             index_type=type(index).__name__,
             built_at=datetime.now(UTC).isoformat(timespec="seconds"),
             build_seconds=round(time.perf_counter() - started, 3),
             reused_embeddings=len(keys) - len(todo),
         )
-        _write_build(build, manifest, corpus, keys, matrix, index)
+        records = {
+            "documents": [_document_record(d) for d in corpus.documents],
+            "paragraphs": [asdict(p) for p in corpus.paragraphs],
+            "sentence_rows": sentence_rows,
+            "embedding_keys": keys,
+        }
+        _write_build(build, manifest, records, view_matrix, index)
         store.publish(root, build)
     except BaseException:
         store.discard(build)
         raise
     log.info(
-        "indexed %d paragraphs (%d embedded, %d reused) in %.2fs",
+        "indexed %d paragraphs (%d of %d texts embedded) in %.2fs",
         manifest.count,
         len(todo),
-        manifest.reused_embeddings,
+        len(keys),
         manifest.build_seconds,
     )
     return manifest
 
 
 def make_faiss_index(matrix: np.ndarray) -> faiss.Index:
-    """Exact inner-product search: on normalised vectors, the score is the cosine."""
-    import faiss
-
-    index = faiss.IndexFlatIP(matrix.shape[1])
-    index.add(matrix)
-    return index
+    """Inner-product search (on normalised vectors, the score is the cosine): exact for a
+    small corpus, a recall-checked IVF for a large one; `ann.make_index` chooses."""
+    return ann.make_index(matrix)
 
 
 def load_index(root: Path, spec: ModelSpec, corpus_fingerprint: str | None = None) -> LoadedIndex:
@@ -160,18 +170,22 @@ def load_index(root: Path, spec: ModelSpec, corpus_fingerprint: str | None = Non
         records = json.loads((build / RECORDS).read_text(encoding="utf-8"))
         documents = tuple(_document(d) for d in records["documents"])
         paragraphs = tuple(Paragraph(**p) for p in records["paragraphs"])
-        index = faiss.read_index(str(build / VECTORS))
+        sentence_rows = tuple(tuple(rows) for rows in records["sentence_rows"])
+        view_vectors = np.load(build / EMBEDDINGS, mmap_mode="r")
+        # Memory-mapped when large: no copy, no private memory (see retrieval/ann.py).
+        index = faiss.read_index(str(build / VECTORS), ann.io_flags(build / VECTORS))
     except (OSError, ValueError, KeyError, TypeError, RuntimeError) as exc:
         raise IndexLoadError(
             f"index in {build} is damaged ({_first_line(exc)}): run `interview-bot index`"
         ) from exc
-    if index.ntotal != manifest.count or len(paragraphs) != manifest.count:
+    rows_fit = all(0 <= r < len(view_vectors) for rows in sentence_rows for r in rows)
+    if not (index.ntotal == len(paragraphs) == len(sentence_rows) == manifest.count and rows_fit):
         raise IndexLoadError(
             f"index in {build} is damaged: manifest says {manifest.count} paragraphs, "
             f"found {index.ntotal} vectors and {len(paragraphs)} records: run `interview-bot index`"
         )
     corpus = Corpus(documents, paragraphs, manifest.corpus_fingerprint)
-    return LoadedIndex(build, manifest, corpus, index)
+    return LoadedIndex(build, manifest, corpus, index, view_vectors, sentence_rows)
 
 
 def read_manifest(build: Path) -> Manifest:
@@ -219,6 +233,11 @@ def _check(manifest: Manifest, spec: ModelSpec, corpus_fingerprint: str | None) 
             f"index built with passage prompt {manifest.passage_prompt!r}, config names "
             f"{spec.passage_prompt!r}: {rebuild}"
         )
+    if manifest.recipe != views.RECIPE:
+        raise IndexLoadError(
+            f"index built with recipe {manifest.recipe}, this version uses {views.RECIPE}: "
+            f"{rebuild}"
+        )
     if corpus_fingerprint is not None and manifest.corpus_fingerprint != corpus_fingerprint:
         raise IndexLoadError(f"the corpus changed since the index was built: {rebuild}")
 
@@ -226,20 +245,14 @@ def _check(manifest: Manifest, spec: ModelSpec, corpus_fingerprint: str | None) 
 def _write_build(
     build: Path,
     manifest: Manifest,
-    corpus: Corpus,
-    keys: list[str],
-    matrix: np.ndarray,
+    records: dict[str, Any],
+    view_matrix: np.ndarray,
     index: faiss.Index,
 ) -> None:
     import faiss
 
-    records = {
-        "documents": [_document_record(d) for d in corpus.documents],
-        "paragraphs": [asdict(p) for p in corpus.paragraphs],
-        "embedding_keys": keys,
-    }
     store.write_json(build / RECORDS, records)
-    np.save(build / EMBEDDINGS, matrix)
+    np.save(build / EMBEDDINGS, view_matrix)
     faiss.write_index(index, str(build / VECTORS))
     # The manifest goes last: a build folder without one is never mistaken for a whole build.
     store.write_json(build / MANIFEST, asdict(manifest))
@@ -262,7 +275,7 @@ def _previous_embeddings(root: Path) -> dict[str, np.ndarray]:
 
 
 def _embedding_key(model: str, prompt: str, text: str) -> str:
-    return hashlib.sha256(f"{model}\0{prompt}\0{text}".encode()).hexdigest()
+    return hashlib.sha256(f"{views.RECIPE}\0{model}\0{prompt}\0{text}".encode()).hexdigest()
 
 
 def _document_record(document: Document) -> dict[str, Any]:

@@ -10,6 +10,7 @@ import numpy as np
 
 from .corpus import Document, Paragraph
 from .index import LoadedIndex
+from .views import sentences
 
 if TYPE_CHECKING:
     from sentence_transformers import SentenceTransformer
@@ -41,6 +42,7 @@ class Hit:
     rank: int  # 1-based
     score: float  # cosine similarity
     paragraph: Paragraph
+    highlight: str  # the paragraph's sentence closest to the question
 
 
 @dataclass(frozen=True)
@@ -116,9 +118,9 @@ class Searcher:
         wide = min(max(k, _QUESTION_POOL), self.index.faiss.ntotal)
         scores, ids = self.index.faiss.search(vectors, wide)
         answers = []
-        for query, row_scores, row_ids in zip(queries, scores, ids, strict=True):
+        for query, vector, row_scores, row_ids in zip(queries, vectors, scores, ids, strict=True):
             ranked = [
-                Hit(rank, float(score), self.index.paragraphs[i])
+                self._hit(rank, float(score), int(i), vector)
                 for rank, (score, i) in enumerate(zip(row_scores, row_ids, strict=True), 1)
                 if i >= 0
             ]
@@ -126,6 +128,12 @@ class Searcher:
             answered = bool(hits) and hits[0].score >= self.threshold
             answers.append(Answer(query, hits, answered, _distinct_questions(ranked)))
         return answers
+
+    def _hit(self, rank: int, score: float, i: int, query_vector: np.ndarray) -> Hit:
+        paragraph = self.index.paragraphs[i]
+        rows = list(self.index.sentence_rows[i])
+        best = int(np.argmax(self.index.view_vectors[rows] @ query_vector))
+        return Hit(rank, score, paragraph, sentences(paragraph.text)[best])
 
 
 def _distinct_questions(ranked: list[Hit], n: int = 3) -> tuple[Hit, ...]:

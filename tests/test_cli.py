@@ -50,7 +50,9 @@ def test_ask_json_gives_one_object_a_line_in_the_documented_shape(run, built_set
                 "section",
                 "document",
                 "paragraph_id",
+                "highlight",
             }
+            assert hit["highlight"] in hit["text"]
             assert hit["document"] == "interview"
             assert hit["paragraph_id"].startswith("interview/")
             assert isinstance(hit["score"], float) and isinstance(hit["text"], str)
@@ -61,6 +63,7 @@ def test_ask_json_finds_a_paragraph_by_its_own_sentence(run):
     result = run("ask", "--json", "Следующий форум планируется провести в Астрахани")
     line = json.loads(result.output)
     assert line["hits"][0]["paragraph_id"] == "interview/2.2"
+    assert line["hits"][0]["highlight"] == "Следующий форум планируется провести в Астрахани."
     assert line["answered"] is True
 
 
