@@ -99,6 +99,7 @@ class Searcher:
             normalize_embeddings=True,
             convert_to_numpy=True,
             batch_size=max(1, len(queries)),
+            show_progress_bar=False,
         ).astype(np.float32)
 
     def search(self, query: str, top_k: int | None = None) -> Answer:

@@ -982,7 +982,14 @@ class FakeTelegram:
         update["edited_message"]["message_id"] = message_id
         return update
 
-    def callback_update(self, data: str, *, message: Json, user_id: int | None = None) -> Json:
+    def callback_update(
+        self,
+        data: str,
+        *,
+        message: Json,
+        user_id: int | None = None,
+        language_code: str | None = "ru",
+    ) -> Json:
         """A press on the inline button with `data` under `message` (a dict from sent()).
 
         Raises ValueError when the message has no such button: Telegram could not send it.
@@ -1002,7 +1009,7 @@ class FakeTelegram:
             user_id = current["chat"]["id"] if private else DEFAULT_USER_ID
         query = {
             "id": str(next(self._query_ids)),
-            "from": self._user(user_id),
+            "from": self._user(user_id, language_code),
             "message": current,
             "chat_instance": str(abs(hash(key[0]))),
             "data": data,
@@ -1010,12 +1017,17 @@ class FakeTelegram:
         return {"callback_query": query}
 
     def inline_update(
-        self, query: str, *, user_id: int = DEFAULT_USER_ID, offset: str = ""
+        self,
+        query: str,
+        *,
+        user_id: int = DEFAULT_USER_ID,
+        offset: str = "",
+        language_code: str | None = "ru",
     ) -> Json:
         """The user typed "@bot `query`" in some chat."""
         inline_query = {
             "id": str(next(self._query_ids)),
-            "from": self._user(user_id),
+            "from": self._user(user_id, language_code),
             "query": query,
             "offset": offset,
             "chat_type": "sender",

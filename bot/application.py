@@ -1,0 +1,138 @@
+"""The Telegram application: built in one place, run with long polling or a webhook."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+from urllib.parse import urlsplit
+
+from telegram import LinkPreviewOptions, Update
+from telegram.constants import ParseMode
+from telegram.ext import (
+    AIORateLimiter,
+    Application,
+    CallbackQueryHandler,
+    CommandHandler,
+    ContextTypes,
+    Defaults,
+    InlineQueryHandler,
+    MessageHandler,
+    filters,
+)
+
+from interview_bot.settings import Settings
+from retrieval.pipeline import AnswerPipeline
+
+from . import handlers
+from .context import BotContext, Shared, share, shared_of
+from .keyboards import Action
+from .questions import ADDRESSED
+from .texts import LANGUAGES
+
+BotApplication = Application[Any, BotContext, Any, Any, Any, Any]
+
+# Only what the handlers use: Telegram then sends nothing else.
+ALLOWED_UPDATES = [
+    Update.MESSAGE,
+    Update.EDITED_MESSAGE,
+    Update.CALLBACK_QUERY,
+    Update.INLINE_QUERY,
+]
+# Telegram's 429 answers carry retry_after; the rate limiter waits and retries that often.
+MAX_RETRIES = 3
+
+
+@dataclass(frozen=True)
+class Webhook:
+    url: str  # the public HTTPS URL Telegram posts updates to
+    secret: str  # Telegram sends it in a header; a request without it gets 403
+    listen: str
+    port: int
+
+    def options(self) -> dict[str, Any]:
+        """The arguments of run_webhook() and Updater.start_webhook()."""
+        return {
+            "listen": self.listen,
+            "port": self.port,
+            # The local server answers on the URL's path, as a reverse proxy passes it on.
+            "url_path": urlsplit(self.url).path.strip("/"),
+            "webhook_url": self.url,
+            "secret_token": self.secret,
+            "allowed_updates": ALLOWED_UPDATES,
+        }
+
+
+def build_application(settings: Settings, pipeline: AnswerPipeline) -> BotApplication:
+    """The bot with its handlers, talking to the Bot API at settings.telegram.base_url."""
+    telegram = settings.telegram
+    if not telegram.token:
+        raise ValueError("no bot token: set TELEGRAM_BOT_TOKEN")
+    application = (
+        Application.builder()
+        .token(telegram.token)
+        .base_url(telegram.base_url)
+        # Bot API servers serve files under /file/bot<token> beside /bot<token>.
+        .base_file_url(telegram.base_url.removesuffix("/bot") + "/file/bot")
+        .rate_limiter(AIORateLimiter(max_retries=MAX_RETRIES))
+        # Questions that arrive together are batched by the pipeline: let them overlap.
+        .concurrent_updates(True)
+        .defaults(
+            Defaults(
+                parse_mode=ParseMode.HTML,
+                # A preview of the source's web page would push the answer off the screen.
+                link_preview_options=LinkPreviewOptions(is_disabled=True),
+            )
+        )
+        .context_types(ContextTypes(context=BotContext))
+        .post_init(_set_commands)
+        .post_shutdown(_close_pipeline)
+        .build()
+    )
+    share(application, Shared(pipeline, settings.search))
+    _add_handlers(application)
+    return application
+
+
+def _add_handlers(application: BotApplication) -> None:
+    message = filters.UpdateType.MESSAGE
+    for command, callback in (
+        ("start", handlers.start),
+        ("help", handlers.help_command),
+        ("about", handlers.about),
+    ):
+        application.add_handler(CommandHandler(command, callback, filters=message))
+    application.add_handlers(
+        [
+            MessageHandler(
+                message & filters.TEXT & ~filters.COMMAND & ADDRESSED, handlers.question
+            ),
+            MessageHandler(message & filters.ATTACHMENT & ADDRESSED, handlers.not_text),
+            MessageHandler(filters.UpdateType.EDITED_MESSAGE & ADDRESSED, handlers.edited),
+            MessageHandler(
+                message & filters.COMMAND & filters.ChatType.PRIVATE, handlers.unknown_command
+            ),
+            CallbackQueryHandler(handlers.other_answers, pattern=Action.OTHERS.pattern),
+            CallbackQueryHandler(handlers.show_paragraph, pattern=Action.SHOW.pattern),
+            CallbackQueryHandler(handlers.whole_answer, pattern=Action.WHOLE.pattern),
+            CallbackQueryHandler(handlers.stale_button),
+            InlineQueryHandler(handlers.inline_query),
+        ]
+    )
+    application.add_error_handler(handlers.on_error)
+
+
+async def _set_commands(application: BotApplication) -> None:
+    for texts in LANGUAGES:
+        await application.bot.set_my_commands(texts.commands, language_code=texts.language_code)
+
+
+async def _close_pipeline(application: BotApplication) -> None:
+    await shared_of(application).pipeline.close()
+
+
+def run(application: BotApplication, webhook: Webhook | None = None) -> None:
+    """Serve until SIGINT or SIGTERM: long polling, or the webhook when one is given."""
+    if webhook is None:
+        application.run_polling(allowed_updates=ALLOWED_UPDATES)
+        return
+    application.run_webhook(**webhook.options())
