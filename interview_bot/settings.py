@@ -57,6 +57,13 @@ class TelegramSettings:
 
 
 @dataclass(frozen=True)
+class BotSettings:
+    questions_per_minute: int = 20
+    allowed_chats: tuple[int, ...] = ()
+    admins: tuple[int, ...] = ()
+
+
+@dataclass(frozen=True)
 class Settings:
     path: Path
     corpus: CorpusSettings
@@ -64,6 +71,7 @@ class Settings:
     model: ModelSettings
     search: SearchSettings
     telegram: TelegramSettings
+    bot: BotSettings = BotSettings()
 
 
 _SECTIONS = {
@@ -72,6 +80,7 @@ _SECTIONS = {
     "model": ModelSettings,
     "search": SearchSettings,
     "telegram": TelegramSettings,
+    "bot": BotSettings,
 }
 _SECRETS = {"token", "webhook_secret"}
 
@@ -128,6 +137,10 @@ def _coerce(path: Path, where: str, value: Any, default: Any, base: Path) -> Any
         if not isinstance(value, str):
             raise SettingsError(f"{path}: {where} must be a string path")
         return (base / value).resolve()
+    if isinstance(default, tuple):
+        if not isinstance(value, list | tuple) or not all(type(item) is int for item in value):
+            raise SettingsError(f"{path}: {where} must be a list of integers, got {value!r}")
+        return tuple(value)
     if isinstance(default, bool) or not isinstance(default, int | float | str):
         expected: type = type(default)
     elif isinstance(default, float):

@@ -64,3 +64,16 @@ def test_bad_config_names_the_field(tmp_path, text, message):
         load_settings(_write(tmp_path, text), env={})
     assert message in str(err.value)
     assert str(tmp_path / "config.toml") in str(err.value)
+
+
+def test_bot_lists_are_tuples_of_ints(tmp_path):
+    text = "[bot]\nallowed_chats = [-100123, 42]\nadmins = [7]\nquestions_per_minute = 3\n"
+    settings = load_settings(_write(tmp_path, text), env={})
+    assert settings.bot.allowed_chats == (-100123, 42)
+    assert settings.bot.admins == (7,)
+    assert settings.bot.questions_per_minute == 3
+
+
+def test_bot_list_of_strings_names_the_field(tmp_path):
+    with pytest.raises(SettingsError, match=r"bot\.admins must be a list of integers"):
+        load_settings(_write(tmp_path, '[bot]\nadmins = ["7"]\n'), env={})
