@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import asyncio
+import re
+import signal
 from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlsplit
@@ -9,7 +12,6 @@ from urllib.parse import urlsplit
 from telegram import LinkPreviewOptions, Update
 from telegram.constants import ParseMode
 from telegram.ext import (
-    AIORateLimiter,
     Application,
     CallbackQueryHandler,
     CommandHandler,
@@ -17,15 +19,17 @@ from telegram.ext import (
     Defaults,
     InlineQueryHandler,
     MessageHandler,
+    TypeHandler,
     filters,
 )
 
 from interview_bot.settings import Settings
 from retrieval.pipeline import AnswerPipeline
 
-from . import handlers
-from .context import BotContext, Shared, share, shared_of
+from . import admin, handlers
+from .context import BotContext, Reload, Shared, share, shared_of
 from .keyboards import Action
+from .network import RetryingRateLimiter, UpdatesRequest
 from .questions import ADDRESSED
 from .texts import LANGUAGES
 
@@ -40,6 +44,11 @@ ALLOWED_UPDATES = [
 ]
 # Telegram's 429 answers carry retry_after; the rate limiter waits and retries that often.
 MAX_RETRIES = 3
+# Seconds to wait for the Bot API's answer to a call (PTB's default); a call that times out
+# is retried (bot/network.py).
+READ_TIMEOUT = 5.0
+# What Telegram accepts as a webhook's secret_token.
+_SECRET = re.compile(r"[A-Za-z0-9_-]{1,256}")
 
 
 @dataclass(frozen=True)
@@ -48,6 +57,11 @@ class Webhook:
     secret: str  # Telegram sends it in a header; a request without it gets 403
     listen: str
     port: int
+
+    def __post_init__(self) -> None:
+        # Without a secret anyone who finds the URL could post updates as Telegram.
+        if not _SECRET.fullmatch(self.secret):
+            raise ValueError("the webhook secret must be 1-256 characters: A-Z, a-z, 0-9, _ and -")
 
     def options(self) -> dict[str, Any]:
         """The arguments of run_webhook() and Updater.start_webhook()."""
@@ -62,8 +76,14 @@ class Webhook:
         }
 
 
-def build_application(settings: Settings, pipeline: AnswerPipeline) -> BotApplication:
-    """The bot with its handlers, talking to the Bot API at settings.telegram.base_url."""
+def build_application(
+    settings: Settings, pipeline: AnswerPipeline, reload: Reload | None = None
+) -> BotApplication:
+    """The bot with its handlers, talking to the Bot API at settings.telegram.base_url.
+
+    `reload` makes a searcher on the corpus as it is now: with one, administrators can
+    /reload and run() reloads on SIGHUP.
+    """
     telegram = settings.telegram
     if not telegram.token:
         raise ValueError("no bot token: set TELEGRAM_BOT_TOKEN")
@@ -73,7 +93,9 @@ def build_application(settings: Settings, pipeline: AnswerPipeline) -> BotApplic
         .base_url(telegram.base_url)
         # Bot API servers serve files under /file/bot<token> beside /bot<token>.
         .base_file_url(telegram.base_url.removesuffix("/bot") + "/file/bot")
-        .rate_limiter(AIORateLimiter(max_retries=MAX_RETRIES))
+        .rate_limiter(RetryingRateLimiter(max_retries=MAX_RETRIES))
+        .read_timeout(READ_TIMEOUT)
+        .get_updates_request(UpdatesRequest())
         # Questions that arrive together are batched by the pipeline: let them overlap.
         .concurrent_updates(True)
         .defaults(
@@ -88,18 +110,24 @@ def build_application(settings: Settings, pipeline: AnswerPipeline) -> BotApplic
         .post_shutdown(_close_pipeline)
         .build()
     )
-    share(application, Shared(pipeline, settings.search))
-    _add_handlers(application)
+    share(application, Shared.of(pipeline, settings, reload))
+    _add_handlers(application, with_reload=reload is not None)
     return application
 
 
-def _add_handlers(application: BotApplication) -> None:
+def _add_handlers(application: BotApplication, *, with_reload: bool) -> None:
+    # Group -1 runs first: the allowlist and the rate limit stop updates before any answer.
+    application.add_handler(TypeHandler(Update, handlers.guard), group=-1)
     message = filters.UpdateType.MESSAGE
-    for command, callback in (
+    commands = [
         ("start", handlers.start),
         ("help", handlers.help_command),
         ("about", handlers.about),
-    ):
+        ("stats", handlers.stats_command),
+    ]
+    if with_reload:
+        commands.append(("reload", handlers.reload_command))
+    for command, callback in commands:
         application.add_handler(CommandHandler(command, callback, filters=message))
     application.add_handlers(
         [
@@ -131,7 +159,12 @@ async def _close_pipeline(application: BotApplication) -> None:
 
 
 def run(application: BotApplication, webhook: Webhook | None = None) -> None:
-    """Serve until SIGINT or SIGTERM: long polling, or the webhook when one is given."""
+    """Serve until SIGINT or SIGTERM, reloading the index on SIGHUP: long polling, or the
+    webhook when one is given."""
+    # run_polling() and run_webhook() run on the current loop: the signal handler goes on it.
+    loop = asyncio.new_event_loop()
+    asyncio.set_event_loop(loop)
+    loop.add_signal_handler(signal.SIGHUP, admin.reload_on_signal, application)
     if webhook is None:
         application.run_polling(allowed_updates=ALLOWED_UPDATES)
         return

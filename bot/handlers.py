@@ -22,19 +22,43 @@ from telegram import (
 )
 from telegram.constants import ChatAction, ChatType
 from telegram.error import TelegramError
+from telegram.ext import ApplicationHandlerStop
 
 from retrieval.corpus import Paragraph
 from retrieval.search import Answer, QueryError, Searcher, check_query
 
-from . import keyboards, render
+from . import admin, keyboards, render
 from .context import BotContext
-from .questions import question_text
+from .guards import Verdict
+from .questions import is_addressed, question_text
 from .texts import Texts
 
 log = logging.getLogger(__name__)
 
 # Short, so that a reloaded index shows up in inline results soon.
 INLINE_CACHE_SECONDS = 10
+
+
+async def guard(update: Update, context: BotContext) -> None:
+    """Stop updates from chats off the allowlist and from users over the rate limit."""
+    # Registered in group -1, so it runs before every other handler. Administrators pass.
+    shared = context.shared
+    if shared.is_admin(update):
+        return
+    chat, user = update.effective_chat, update.effective_user
+    if not shared.allowlist.permits(chat.id if chat else None, user.id if user else None):
+        await _refuse(update, context)
+        raise ApplicationHandlerStop
+    # Only updates the bot would act on count: not a group's talk among its members.
+    message = update.message or update.edited_message
+    if message is not None and not is_addressed(message):
+        return
+    sender = user.id if user else chat.id if chat else None
+    verdict = shared.limit.check(sender) if sender is not None else Verdict.ALLOW
+    if verdict is not Verdict.ALLOW:
+        shared.stats.limited += 1
+        await _slow_down(update, context, verdict)
+        raise ApplicationHandlerStop
 
 
 async def start(update: Update, context: BotContext) -> None:
@@ -74,6 +98,11 @@ async def question(update: Update, context: BotContext) -> None:
         # Awaited before replying, or "typing…" would linger after the reply; a failure is harmless.
         with contextlib.suppress(TelegramError):
             await typing
+    stats = context.shared.stats
+    if answer.answered:
+        stats.answered += 1
+    else:
+        stats.refused += 1
     await _send_answer(message, answer, context.pipeline.searcher, context.texts)
 
 
@@ -152,6 +181,33 @@ async def inline_query(update: Update, context: BotContext) -> None:
     await inline.answer(results, cache_time=INLINE_CACHE_SECONDS, is_personal=True)
 
 
+async def reload_command(update: Update, context: BotContext) -> None:
+    """Rebuild the index from the corpus and serve it (administrators only)."""
+    message = _message(update)
+    if not context.shared.is_admin(update):
+        await message.reply_text(render.notice(context.texts.not_allowed))
+        return
+    user = update.effective_user
+    log.info("reload requested by administrator %s", user.id if user else "?")
+    await message.reply_text(render.notice(context.texts.reloading))
+    error = await admin.reload_index(context.shared)
+    if error is not None:
+        await message.reply_text(render.reload_failed(error, context.texts))
+        return
+    facts = admin.index_facts(context.pipeline.searcher)
+    await message.reply_text(render.reloaded(facts, context.texts))
+
+
+async def stats_command(update: Update, context: BotContext) -> None:
+    """Uptime, questions answered and refused, the index served, reloads (administrators only)."""
+    message = _message(update)
+    if not context.shared.is_admin(update):
+        await message.reply_text(render.notice(context.texts.not_allowed))
+        return
+    facts = admin.index_facts(context.pipeline.searcher)
+    await message.reply_text(render.stats(context.shared.stats, facts, context.texts))
+
+
 async def on_error(update: object, context: BotContext) -> None:
     """Log the update id and the error, and tell the user when there is a chat to tell."""
     if not isinstance(update, Update):
@@ -168,6 +224,39 @@ def _message(update: Update) -> Message:
     message = update.effective_message
     assert message is not None  # the handler's filters let only messages through
     return message
+
+
+async def _refuse(update: Update, context: BotContext) -> None:
+    """Tell a chat off the allowlist, once, that the bot is private; queries get no results."""
+    texts = context.texts
+    if update.callback_query is not None:
+        await update.callback_query.answer(texts.private_bot)  # or its button spins on
+    elif update.inline_query is not None:
+        await update.inline_query.answer([], cache_time=INLINE_CACHE_SECONDS, is_personal=True)
+    elif (
+        (message := update.message) is not None
+        and is_addressed(message)
+        and context.shared.allowlist.first_refusal(message.chat_id)
+    ):
+        # Logged so that the operator can add the chat, if it should be allowed.
+        log.info("chat %d is not in bot.allowed_chats: told it is private", message.chat_id)
+        await message.reply_text(render.notice(texts.private_bot))
+
+
+async def _slow_down(update: Update, context: BotContext, verdict: Verdict) -> None:
+    """Ask a user over the rate limit to wait; by message only the first time."""
+    # A notice for every further message would be the very flood the limit stops. Queries
+    # must be answered anyway (a button spins until then), and their answers are no messages.
+    texts, limit = context.texts, context.shared.bot.questions_per_minute
+    if update.callback_query is not None:
+        await update.callback_query.answer(texts.slow_down.format(limit=limit))
+    elif update.inline_query is not None:
+        button = InlineQueryResultsButton(texts.slow_down_button, start_parameter="help")
+        await update.inline_query.answer(
+            [], cache_time=INLINE_CACHE_SECONDS, is_personal=True, button=button
+        )
+    elif update.effective_message is not None and verdict is Verdict.WARN:
+        await update.effective_message.reply_text(render.slow_down(limit, texts))
 
 
 def _pressed(update: Update) -> tuple[CallbackQuery, str]:
@@ -228,7 +317,7 @@ async def _send_answer(to: Message, answer: Answer, searcher: Searcher, texts: T
     """The best paragraph with its buttons, or "no close answer" with the nearest questions."""
     best = answer.best
     if answer.answered and best is not None:
-        await _send_paragraph(to, best.paragraph, searcher, texts)
+        await _send_paragraph(to, best.paragraph, searcher, texts, best.highlight)
         return
     nearest = answer.nearest_questions
     markup = keyboards.suggestions_keyboard(nearest) if nearest else None
@@ -236,9 +325,13 @@ async def _send_answer(to: Message, answer: Answer, searcher: Searcher, texts: T
 
 
 async def _send_paragraph(
-    to: Message, paragraph: Paragraph, searcher: Searcher, texts: Texts
+    to: Message,
+    paragraph: Paragraph,
+    searcher: Searcher,
+    texts: Texts,
+    highlight: str | None = None,
 ) -> None:
-    chunks = render.answer(paragraph, searcher.document(paragraph.document), texts)
+    chunks = render.answer(paragraph, searcher.document(paragraph.document), texts, highlight)
     await _send(to, chunks, keyboards.answer_keyboard(paragraph, texts), quote=True)
 
 

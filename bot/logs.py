@@ -7,7 +7,9 @@ failed requests can put those URLs in a log line.
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
+from typing import Any
+from urllib.parse import quote
 
 REDACTED = "<redacted>"
 # Loggers whose INFO lines tell how the bot runs: start, stop, readiness.
@@ -19,7 +21,9 @@ class RedactSecrets(logging.Filter):
 
     def __init__(self, secrets: Iterable[str | None]) -> None:
         super().__init__()
-        self.secrets = [secret for secret in secrets if secret]
+        found = [secret for secret in secrets if secret]
+        # As a URL may carry it: a token's ":" percent-encoded.
+        self.secrets = list(dict.fromkeys([*found, *(quote(s, safe="") for s in found)]))
 
     def redact(self, text: str) -> str:
         for secret in self.secrets:
@@ -39,9 +43,26 @@ class RedactSecrets(logging.Filter):
             record.exc_text = logging.Formatter().formatException(record.exc_info)
         if record.exc_text:
             record.exc_text = self.redact(record.exc_text)
+            # The exception itself may hold a secret: handlers get only the redacted text.
+            record.exc_info = None
         if record.stack_info:
             record.stack_info = self.redact(record.stack_info)
         return True
+
+
+def install_redaction(secrets: Iterable[str | None]) -> Callable[[], None]:
+    """Redact `secrets` from every log record made from now on, whichever handler emits it
+    (a filter on handlers would miss handlers added later); returns what undoes it."""
+    redact = RedactSecrets(secrets)
+    previous = logging.getLogRecordFactory()
+
+    def make_record(*args: Any, **kwargs: Any) -> logging.LogRecord:
+        record = previous(*args, **kwargs)
+        redact.filter(record)
+        return record
+
+    logging.setLogRecordFactory(make_record)
+    return lambda: logging.setLogRecordFactory(previous)
 
 
 def setup_logging(secrets: Iterable[str | None]) -> None:
@@ -49,6 +70,6 @@ def setup_logging(secrets: Iterable[str | None]) -> None:
     for name in _SERVICE_LOGGERS:
         logging.getLogger(name).setLevel(logging.INFO)
     logging.getLogger("httpx").setLevel(logging.WARNING)
-    redact = RedactSecrets(secrets)
-    for handler in logging.getLogger().handlers:
-        handler.addFilter(redact)
+    # Warnings go through logging too, so through the redaction.
+    logging.captureWarnings(True)
+    install_redaction(secrets)

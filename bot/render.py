@@ -11,8 +11,9 @@ from __future__ import annotations
 
 import html
 import re
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
 
 from telegram import InlineQueryResultArticle, InputTextMessageContent
 
@@ -20,6 +21,9 @@ from retrieval.corpus import Document, Paragraph
 from retrieval.search import Answer, Hit, QueryError
 
 from .texts import Texts
+
+if TYPE_CHECKING:
+    from .context import Stats
 
 MAX_MESSAGE_CHARS = 4096
 SNIPPET_CHARS = 200
@@ -99,9 +103,17 @@ class _Packer:
 
     def flush(self) -> None:
         # Telegram trims each message anyway; trimmed, the pieces' trailing spaces go too.
-        if self.current.strip():
+        # A message that would show only whitespace (a long blank run cut into one, inside
+        # tags) is dropped: Telegram refuses it as empty.
+        if _visible(self.current).strip():
             self.chunks.append(self.current.strip())
         self.current = ""
+
+
+def _visible(html_text: str) -> str:
+    """The text a message built here shows: its tags removed, its entities decoded."""
+    # Safe on our own HTML only: text and attributes are escaped, so "<" always opens a tag.
+    return html.unescape(re.sub(r"<[^>]*>", "", html_text))
 
 
 def _fits(span: Span, limit: int) -> Callable[[str], bool]:
@@ -189,19 +201,36 @@ def _position(paragraph: Paragraph, texts: Texts) -> Span:
     return Span(texts.position.format(n=paragraph.position, m=paragraph.count))
 
 
+def _highlighted(text: str, highlight: str | None) -> Block:
+    """The text with the highlight sentence in bold; plain when the highlight is all of it,
+    since bold throughout would stress nothing."""
+    start = text.find(highlight) if highlight and highlight.strip() else -1
+    if highlight is None or start < 0 or highlight.strip() == text.strip():
+        return [Span(text)]
+    end = start + len(highlight)
+    return [Span(text[:start]), Span(highlight, "b"), Span(text[end:])]
+
+
 def _answer_blocks(
-    paragraph: Paragraph, document: Document, texts: Texts, text: str | None = None
+    paragraph: Paragraph,
+    document: Document,
+    texts: Texts,
+    text: str | None = None,
+    highlight: str | None = None,
 ) -> list[Block]:
     return [
         _heading(paragraph),
-        [Span(paragraph.text if text is None else text)],
+        _highlighted(paragraph.text if text is None else text, highlight),
         _lines(_source(document, texts), [_position(paragraph, texts)]),
     ]
 
 
-def answer(paragraph: Paragraph, document: Document, texts: Texts) -> list[str]:
-    """One paragraph, headed by its interviewer question and section, with its source."""
-    return pack(_answer_blocks(paragraph, document, texts))
+def answer(
+    paragraph: Paragraph, document: Document, texts: Texts, highlight: str | None = None
+) -> list[str]:
+    """One paragraph, headed by its interviewer question and section, with its source; the
+    sentence closest to the question (`highlight`) in bold."""
+    return pack(_answer_blocks(paragraph, document, texts, highlight=highlight))
 
 
 def whole_answer(paragraphs: Sequence[Paragraph], document: Document, texts: Texts) -> list[str]:
@@ -300,20 +329,55 @@ def inline_article(hit: Hit, document: Document, texts: Texts) -> InlineQueryRes
         id=str(hit.rank),
         title=paragraph.question,
         description=shorten(paragraph.text, SNIPPET_CHARS),
-        input_message_content=InputTextMessageContent(_single_message(paragraph, document, texts)),
+        input_message_content=InputTextMessageContent(
+            _single_message(paragraph, document, texts, hit.highlight)
+        ),
     )
 
 
-def _single_message(paragraph: Paragraph, document: Document, texts: Texts) -> str:
+def _single_message(paragraph: Paragraph, document: Document, texts: Texts, highlight: str) -> str:
     """answer() in one message: an inline result cannot be split, so long text is shortened."""
-    (first, *rest) = answer(paragraph, document, texts)
+    (first, *rest) = answer(paragraph, document, texts, highlight)
     if not rest:
         return first
     shortest = pack(_answer_blocks(paragraph, document, texts, ELLIPSIS))[0]
-    room = MAX_MESSAGE_CHARS - _length(shortest)
+    room = MAX_MESSAGE_CHARS - _length(shortest) - len(Span("", "b").html())
     kept = ""
     for piece in _pieces(paragraph.text, lambda text: _length(Span(text).html()) <= room):
         if _length(Span(kept + piece).html()) > room:
             break
         kept += piece
-    return pack(_answer_blocks(paragraph, document, texts, kept.rstrip() + ELLIPSIS))[0]
+    # The highlight stays bold if it was kept whole (room was left for its tags).
+    shortened = kept.rstrip() + ELLIPSIS
+    return pack(_answer_blocks(paragraph, document, texts, shortened, highlight))[0]
+
+
+def stats(counters: Stats, index: Mapping[str, Any], texts: Texts) -> str:
+    """The counters since start, and the index being served."""
+    seconds = int(counters.uptime)
+    uptime = f"{seconds // 3600}:{seconds // 60 % 60:02}:{seconds % 60:02}"
+    return notice(
+        texts.stats.format(
+            uptime=uptime,
+            answered=counters.answered,
+            refused=counters.refused,
+            limited=counters.limited,
+            paragraphs=index["paragraphs"],
+            built_at=index["built_at"],
+            build_seconds=index["build_seconds"],
+            reloads=counters.reloads,
+            failed_reloads=counters.failed_reloads,
+        )
+    )
+
+
+def reloaded(index: Mapping[str, Any], texts: Texts) -> str:
+    return notice(texts.reloaded.format(paragraphs=index["paragraphs"], built_at=index["built_at"]))
+
+
+def reload_failed(error: str, texts: Texts) -> str:
+    return notice(texts.reload_failed.format(error=error))
+
+
+def slow_down(limit: int, texts: Texts) -> str:
+    return notice(texts.slow_down.format(limit=limit))

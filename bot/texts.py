@@ -37,6 +37,16 @@ class Texts:
     stale: str
     error: str
     inline_hint: str
+    slow_down: str  # {limit}
+    slow_down_button: str  # an inline-mode button: at most 64 characters
+    private_bot: str
+    not_allowed: str
+    reloading: str
+    reloaded: str  # {paragraphs} {built_at}
+    reload_failed: str  # {error}
+    # {uptime} {answered} {refused} {limited} {paragraphs} {built_at} {build_seconds}
+    # {reloads} {failed_reloads}
+    stats: str
 
 
 RUSSIAN = Texts(
@@ -77,6 +87,19 @@ RUSSIAN = Texts(
     stale="Этот ответ больше недоступен. Задайте вопрос заново.",
     error="Что-то пошло не так. Попробуйте ещё раз чуть позже.",
     inline_hint="Как задавать вопросы",
+    slow_down="Слишком много вопросов: не больше {limit} в минуту. Подождите немного, "
+    "и я снова отвечу.",
+    slow_down_button="Слишком много вопросов — подождите минуту",
+    private_bot="Это закрытый бот: он отвечает только в чатах, для которых его настроили.",
+    not_allowed="Эта команда только для администраторов бота.",
+    reloading="Перестраиваю индекс по корпусу…",
+    reloaded="Индекс обновлён: {paragraphs} абзацев, собран {built_at}.",
+    reload_failed="Индекс не обновлён, работает прежний. Ошибка: {error}",
+    stats="Работаю {uptime}\n"
+    "Вопросов: с ответом {answered}, без близкого ответа {refused}, "
+    "отклонено по лимиту {limited}\n"
+    "Индекс: {paragraphs} абзацев, собран {built_at} за {build_seconds} с\n"
+    "Перезагрузок индекса: {reloads}, неудачных: {failed_reloads}",
 )
 
 ENGLISH = Texts(
@@ -117,6 +140,19 @@ ENGLISH = Texts(
     stale="This answer is no longer available. Please ask again.",
     error="Something went wrong. Please try again a little later.",
     inline_hint="How to ask",
+    slow_down="Too many questions: at most {limit} a minute. Wait a little and I will "
+    "answer again.",
+    slow_down_button="Too many questions: please wait a minute",
+    private_bot="This is a private bot: it only answers in the chats it was set up for.",
+    not_allowed="This command is for the bot's administrators only.",
+    reloading="Rebuilding the index from the corpus…",
+    reloaded="Index reloaded: {paragraphs} paragraphs, built {built_at}.",
+    reload_failed="The index was not reloaded; the previous one keeps serving. Error: {error}",
+    stats="Up for {uptime}\n"
+    "Questions: answered {answered}, no close answer {refused}, "
+    "over the rate limit {limited}\n"
+    "Index: {paragraphs} paragraphs, built {built_at} in {build_seconds} s\n"
+    "Index reloads: {reloads}, failed: {failed_reloads}",
 )
 
 LANGUAGES = (RUSSIAN, ENGLISH)

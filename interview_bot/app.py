@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import os
+from collections.abc import Awaitable, Callable
 from pathlib import Path
 
 from retrieval.corpus import load_corpus
@@ -22,6 +24,20 @@ def quiet_libraries() -> None:
     os.environ.setdefault("HF_HUB_DISABLE_PROGRESS_BARS", "1")
     os.environ.setdefault("TRANSFORMERS_VERBOSITY", "error")
     os.environ.setdefault("TRANSFORMERS_NO_ADVISORY_WARNINGS", "1")
+
+
+def limit_encoder_threads() -> int:
+    """Leave the bot's event loop a core: torch computes on the others, on one at least."""
+    # Oversubscribed, each operator of a forward pass waits for a thread the OS has put
+    # aside: on two cores shared with other work, two torch threads encoded questions ten
+    # times slower than one.
+    import torch
+
+    # The cores this process may run on (a container or taskset may allow fewer).
+    cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
+    threads = max(1, (cores or 1) - 1)
+    torch.set_num_threads(threads)
+    return threads
 
 
 def rebuild_index(
@@ -61,3 +77,38 @@ def open_searcher(settings: Settings) -> Searcher:
         threshold=settings.search.threshold,
         top_k=settings.search.top_k,
     )
+
+
+def reload_searcher(settings: Settings, current: Searcher) -> Searcher:
+    """A Searcher on the corpus as it is now, sharing `current`'s model; rebuilds if stale."""
+    # When the index is up to date, the published build is loaded: someone may have run
+    # `interview-bot index` meanwhile. CorpusError or IndexLoadError leave `current` alone.
+    spec = settings.model.spec()
+    corpus = load_corpus(settings.corpus.dir)
+    reason = index_status(settings.index.dir, spec, corpus.fingerprint)
+    if reason is not None:
+        log.info("rebuilding the index: %s", reason)
+        build_index(
+            corpus,
+            spec,
+            settings.index.dir,
+            lambda: current.model,
+            batch_size=settings.model.batch_size,
+        )
+    index = load_index(settings.index.dir, spec, corpus.fingerprint)
+    return Searcher(
+        index,
+        current.model,
+        query_prompt=spec.query_prompt,
+        threshold=settings.search.threshold,
+        top_k=settings.search.top_k,
+    )
+
+
+def reloader(settings: Settings) -> Callable[[Searcher], Awaitable[Searcher]]:
+    """reload_searcher() for the bot: in a worker thread, so that it answers meanwhile."""
+
+    async def reload(current: Searcher) -> Searcher:
+        return await asyncio.to_thread(reload_searcher, settings, current)
+
+    return reload

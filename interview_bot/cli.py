@@ -204,7 +204,10 @@ def run(ctx: click.Context) -> None:
 )
 @click.pass_context
 def serve(ctx: click.Context, webhook_url: str | None, listen: str, port: int) -> None:
-    """Run the Telegram bot (token from $TELEGRAM_BOT_TOKEN) until SIGINT or SIGTERM."""
+    """Run the Telegram bot (token from $TELEGRAM_BOT_TOKEN) until SIGINT or SIGTERM.
+
+    SIGHUP reloads the index: rebuilt first if the corpus changed, then served.
+    """
     from bot.application import Webhook, build_application, run
     from bot.logs import setup_logging
     from retrieval.pipeline import AnswerPipeline
@@ -219,26 +222,39 @@ def serve(ctx: click.Context, webhook_url: str | None, listen: str, port: int) -
         url = urlsplit(webhook_url)
         if url.scheme not in ("https", "http") or not url.netloc:
             raise click.BadParameter("expected an https:// URL", param_hint="--webhook-url")
-        if not telegram.webhook_secret:
+        try:
+            webhook = Webhook(webhook_url, telegram.webhook_secret or "", listen, port)
+        except ValueError:
             click.echo(
                 "error: webhook mode needs TELEGRAM_WEBHOOK_SECRET "
                 "(1-256 characters: A-Z, a-z, 0-9, _ and -)",
                 err=True,
             )
             ctx.exit(2)
-        webhook = Webhook(webhook_url, telegram.webhook_secret, listen, port)
     setup_logging([telegram.token, telegram.webhook_secret])
     # A stop request while the model loads is a normal stop, like one while serving.
     signal.signal(signal.SIGTERM, signal.default_int_handler)
+    # A reload request while it loads is moot (loading reads the index as it is now), and
+    # SIGHUP's default would end the process.
+    signal.signal(signal.SIGHUP, signal.SIG_IGN)
     started = time.perf_counter()
     try:
         searcher = app.open_searcher(settings)
     except KeyboardInterrupt:
         ctx.exit(0)
-    logging.getLogger(__name__).info(
-        "ready in %.1fs: %d documents, %s",
+    threads = app.limit_encoder_threads()
+    log = logging.getLogger(__name__)
+    log.info(
+        "ready in %.1fs: %d documents, %s, %d encoder thread(s)",
         time.perf_counter() - started,
         len(searcher.documents),
         f"webhook on {listen}:{port}" if webhook else "long polling",
+        threads,
     )
-    run(build_application(settings, AnswerPipeline(searcher)), webhook)
+    application = build_application(settings, AnswerPipeline(searcher), app.reloader(settings))
+    try:
+        run(application, webhook)
+    except Exception:
+        # Logged, so redacted: a traceback printed by Python could show the token.
+        log.exception("the bot stopped on an error")
+        ctx.exit(1)

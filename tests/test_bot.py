@@ -13,6 +13,7 @@ import os
 import signal
 import subprocess
 import sys
+import threading
 import time
 from collections.abc import AsyncIterator
 from pathlib import Path
@@ -20,7 +21,7 @@ from typing import Any
 
 import pytest
 from click.testing import CliRunner
-from fake_telegram import Call, FakeTelegram, free_port
+from fake_telegram import Call, FakeTelegram, free_port, parse_telegram_html
 
 from bot.application import ALLOWED_UPDATES, BotApplication, Webhook, build_application
 from bot.context import shared_of
@@ -160,7 +161,11 @@ async def test_question_gets_its_paragraph_as_a_reply(
         f"{expected.question}\n{expected.section}\n\n{expected.text}\n\n"
         f"Источник: {title}\nАбзац 2 из 3"
     )
-    assert entity_texts(answer, "bold") == [expected.question]
+    # The sentence closest to the question is in bold inside the paragraph.
+    best = searcher.search(TREATY).best
+    assert best is not None and best.highlight != expected.text
+    assert best.highlight.startswith("Идеальным было бы его подписание")
+    assert entity_texts(answer, "bold") == [expected.question, best.highlight]
     assert entity_texts(answer, "italic") == [expected.section]
     assert answer["reply_to_message"]["message_id"] == update["message"]["message_id"]
     assert buttons(answer) == [
@@ -449,8 +454,13 @@ async def test_inline_query_offers_the_top_hits(
         assert hit.paragraph.text.startswith(result["description"].removesuffix("…"))
         content = result["input_message_content"]
         assert content["parse_mode"] == "HTML"
-        assert hit.paragraph.text in content["message_text"]
-        assert "Источник: " in content["message_text"]
+        shown, entities = parse_telegram_html(content["message_text"])
+        assert hit.paragraph.text in shown and "Источник: " in shown
+        bold = [
+            shown[e["offset"] : e["offset"] + e["length"]] for e in entities if e["type"] == "bold"
+        ]
+        highlight = [hit.highlight] if hit.highlight != hit.paragraph.text else []
+        assert bold == [hit.paragraph.question, *highlight]
     assert call["cache_time"] <= 60 and call["is_personal"] is True
 
     tg.push_update(tg.inline_update("", language_code="en"))
@@ -526,18 +536,35 @@ def serve_env(settings: Settings, **env: str) -> dict[str, str]:
     return {**base, "INTERVIEW_BOT_CONFIG": str(settings.path), **env}
 
 
-def test_serve_answers_over_long_polling_and_exits_0_on_sigint(built_settings: Settings) -> None:
+def wait_for_line(lines: list[str], text: str, process: subprocess.Popen[str]) -> str:
+    """The first of `lines` (read from the process's stderr on a thread) containing `text`."""
+    deadline = time.monotonic() + 30
+    while not (found := [line for line in lines if text in line]):
+        assert process.poll() is None, "".join(lines)
+        assert time.monotonic() < deadline, f"no {text!r} in stderr:\n{''.join(lines)}"
+        time.sleep(0.01)
+    return found[0]
+
+
+def test_serve_answers_over_long_polling_reloads_on_sighup_and_exits_0_on_sigint(
+    built_settings: Settings,
+) -> None:
     command = Path(sys.executable).with_name("interview-bot")
     assert command.exists(), "the console script: pip install -e ."
+    lines: list[str] = []
     with FakeTelegram() as tg:
         env = serve_env(built_settings, TELEGRAM_BOT_TOKEN=tg.token, TELEGRAM_BASE_URL=tg.base_url)
         started, started_at = time.monotonic(), time.time()
         process = subprocess.Popen(
             [str(command), "-v", "serve"], env=env, stderr=subprocess.PIPE, text=True
         )
+        # Read on a thread: a full pipe would block the bot.
+        assert process.stderr is not None
+        reader = threading.Thread(target=lambda: lines.extend(iter(process.stderr.readline, "")))
+        reader.start()
         try:
             while not calls(tg, "getUpdates"):
-                assert process.poll() is None, process.communicate()[1]
+                assert process.poll() is None, "".join(lines)
                 assert time.monotonic() - started < 120, "no getUpdates within 120 s"
                 time.sleep(0.01)
             first_poll = calls(tg, "getUpdates")[0].time - started
@@ -545,20 +572,35 @@ def test_serve_answers_over_long_polling_and_exits_0_on_sigint(built_settings: S
             tg.push_update(tg.text_update(TREATY))
             tg.wait_for_sync("sendMessage", timeout=30)
             latency = calls(tg, "sendMessage")[0].time - pushed
+            # SIGHUP reloads the index (the same one: the corpus did not change).
+            process.send_signal(signal.SIGHUP)
+            reloaded = wait_for_line(lines, "index reloaded: ", process)
+            # Faults that make PTB and the bot log errors, none with the token in it.
+            tg.reset_next("getUpdates")
+            tg.fail_next("sendMessage", status=500)
+            tg.push_update(tg.text_update(ORBIT))
+            tg.wait_for_sync("sendMessage", 3, timeout=30)
+            wait_for_line(lines, "error outside an update: httpx.RemoteProtocolError", process)
             process.send_signal(signal.SIGINT)
-            _, stderr = process.communicate(timeout=30)
+            process.wait(timeout=30)
         finally:
             if process.poll() is None:
                 process.kill()
-                process.communicate()
+                process.wait()
+            reader.join(timeout=10)
+    stderr = "".join(lines)
     assert process.returncode == 0, stderr
-    (answer,) = tg.sent()
-    assert "Идеальным было бы его подписание" in answer["text"]  # interview/2.2
+    first, second = tg.sent()
+    assert "Идеальным было бы его подписание" in first["text"]  # interview/2.2
+    assert "Нет, не оправданы." in second["text"]  # interview/3.1
+    assert [c.status for c in calls(tg, "sendMessage")] == [200, 500, 200]
     # The model and the index load before polling starts, announced in one line.
     (ready,) = [line for line in stderr.splitlines() if " ready in " in line]
     assert "long polling" in ready
     ready_at = datetime.datetime.strptime(ready[:23], "%Y-%m-%d %H:%M:%S,%f").timestamp()
     assert ready_at <= started_at + (calls(tg, "getMe")[0].time - started)
+    assert "index reloaded: 11 paragraphs" in reloaded
+    assert "sendMessage failed (Internal Server Error), retry 1 in 0.2s" in stderr
     assert tg.token not in stderr
     assert {c.get("language_code") for c in tg.calls("setMyCommands")} == {None, "en"}
     print(f"\nserve start to first getUpdates: {first_poll:.2f} s")
@@ -575,6 +617,11 @@ def test_serve_answers_over_long_polling_and_exits_0_on_sigint(built_settings: S
             "TELEGRAM_WEBHOOK_SECRET",
         ),
         (["--webhook-url", "bot.example.com"], {"TELEGRAM_BOT_TOKEN": "1:x"}, "--webhook-url"),
+        (
+            ["--webhook-url", "https://bot.example.com/hook"],
+            {"TELEGRAM_BOT_TOKEN": "1:x", "TELEGRAM_WEBHOOK_SECRET": "not valid!"},
+            "TELEGRAM_WEBHOOK_SECRET",
+        ),
     ],
 )
 def test_serve_refuses_to_start_without_what_it_needs(

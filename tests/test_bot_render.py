@@ -361,3 +361,110 @@ def test_start_in_english_and_russian() -> None:
     assert ru.startswith("Я отвечаю") and en.startswith("I answer")
     rows = keyboards.examples_keyboard(ENGLISH).keyboard
     assert [row[0].text for row in rows] == list(ENGLISH.examples)
+
+
+# ---- highlight -------------------------------------------------------------------------
+
+
+def test_the_highlight_sentence_is_bold_inside_the_paragraph() -> None:
+    p = paragraph("Первое предложение. Второе <важное> & главное! Третье.")
+    (chunk,) = render.answer(p, document(), RUSSIAN, highlight="Второе <важное> & главное!")
+    (text,) = parsed([chunk])
+    assert p.text in text
+    assert entity_texts(chunk, "bold") == ["Когда?", "Второе <важное> & главное!"]
+    assert "<b>Второе &lt;важное&gt; &amp; главное!</b>" in chunk
+
+
+@pytest.mark.parametrize("highlight", [None, "", "  ", "Не из этого абзаца.", "Одно предложение."])
+def test_no_bold_when_the_highlight_is_missing_foreign_or_the_whole_paragraph(
+    highlight: str | None,
+) -> None:
+    p = paragraph("Одно предложение.")
+    (chunk,) = render.answer(p, document(), RUSSIAN, highlight=highlight)
+    assert entity_texts(chunk, "bold") == ["Когда?"]
+
+
+def test_a_highlight_in_a_split_paragraph_stays_bold_across_messages() -> None:
+    long_sentence = "Важное " + "слово " * 1000 + "конец."
+    text = sentences(10) + " " + long_sentence + " " + sentences(10)
+    chunks = render.answer(paragraph(text), document(), RUSSIAN, highlight=long_sentence)
+    assert len(chunks) >= 3
+    parsed(chunks)
+    bold = " ".join(" ".join(entity_texts(chunk, "bold")) for chunk in chunks)
+    assert " ".join(bold.split()) == "Когда? " + " ".join(long_sentence.split())
+
+
+def test_the_inline_article_keeps_the_highlight_bold() -> None:
+    p = paragraph("Первое. Второе. Третье.")
+    article = render.inline_article(
+        Hit(rank=1, score=0.9, paragraph=p, highlight="Второе."), document(), RUSSIAN
+    )
+    content = article.input_message_content.message_text
+    assert entity_texts(content, "bold") == ["Когда?", "Второе."]
+
+
+# ---- any text renders as valid Telegram HTML within the limit ----------------------------
+
+# Any text: markup characters, emoji, newlines, control characters, up to ~20k characters.
+# Long texts repeat a random piece: drawn whole, four of them would exceed Hypothesis's
+# budget for one example.
+_MARKUP = st.sampled_from([*"<>&;#\"' .!?\n", "я", "😀", "\u2003", "\x00", "a", "b"])
+_LONG = st.builds(
+    lambda piece, times: (piece * times)[:20_000],
+    st.text(alphabet=_MARKUP, min_size=1, max_size=40) | st.sampled_from([" ", "\n", "😀"]),
+    st.integers(100, 20_000),
+)
+_ANY = st.one_of(st.text(max_size=300), st.text(alphabet=_MARKUP, max_size=600), _LONG)
+
+
+def squash(text: str) -> str:
+    """The text without whitespace: what survives splitting and Telegram's trimming."""
+    return "".join(char for char in text if not char.isspace())
+
+
+def visible(chunks: list[str]) -> str:
+    """The text Telegram would show for the messages, joined; fails on invalid messages."""
+    texts = []
+    for chunk in chunks:
+        assert utf16_len(chunk) <= LIMIT
+        text, _ = parse_telegram_html(chunk)
+        assert text.strip(), f"a message Telegram would refuse as empty: {chunk!r}"
+        texts.append(text)
+    return "".join(texts)
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    question=_ANY,
+    section=st.none() | _ANY,
+    text=_ANY,
+    title=_ANY,
+    highlight_at=st.tuples(st.integers(0, 20_000), st.integers(0, 20_000)),
+)
+def test_any_paragraph_renders_as_valid_messages_showing_all_of_it(
+    question: str, section: str | None, text: str, title: str, highlight_at: tuple[int, int]
+) -> None:
+    start, length = highlight_at
+    highlight = text[start : start + length]
+    p = paragraph(text, question=question, section=section)
+    doc = document(title=title, source_url="https://example.com/a?b=1&c=<2>")
+    chunks = render.answer(p, doc, RUSSIAN, highlight=highlight)
+    shown = squash(visible(chunks))
+    for part in (question, section or "", text, title):
+        assert squash(part) in shown
+    # And in order: the heading, the paragraph, the source.
+    assert shown.startswith(squash(question) + squash(section or "") + squash(text))
+    assert shown.endswith(squash("Источник: " + title + "Абзац 1 из 3"))
+
+
+@settings(max_examples=40, deadline=None)
+@given(query=_ANY, question=_ANY, text=_ANY)
+def test_any_question_renders_in_no_answer_and_other_answers(
+    query: str, question: str, text: str
+) -> None:
+    p = paragraph(text, question=question)
+    nearest = (hit(1, p),)
+    shown = squash(visible(render.no_answer(Answer(query, nearest, False, nearest), ENGLISH)))
+    assert squash(query) in shown and squash(question) in shown
+    shown = squash(visible(render.other_answers(query, [hit(2, p)], RUSSIAN)))
+    assert squash(query) in shown and squash(question) in shown
