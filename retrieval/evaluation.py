@@ -87,7 +87,7 @@ def _score(group: str, pairs: list[tuple[Labelled, Answer]]) -> Scores:
     off = [answer for item, answer in pairs if item.expected is None]
     ranks = [first_right_rank(item, answer) for item, answer in on]
 
-    def share(count: int, total: int) -> float:
+    def share(count: float, total: int) -> float:
         return count / total if total else float("nan")
 
     return Scores(
@@ -95,7 +95,7 @@ def _score(group: str, pairs: list[tuple[Labelled, Answer]]) -> Scores:
         on_topic=len(on),
         top1=share(sum(r == 1 for r in ranks), len(on)),
         top3=share(sum(r is not None and r <= 3 for r in ranks), len(on)),
-        mrr=share(sum(1 / r for r in ranks if r), len(on)),
+        mrr=share(sum(1 / r if r else 0.0 for r in ranks), len(on)),
         wrongly_refused=share(sum(not a.answered for _, a in on), len(on)),
         off_topic=len(off),
         off_topic_refused=share(sum(not a.answered for a in off), len(off)),
