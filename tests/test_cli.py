@@ -161,3 +161,18 @@ def test_installed_console_script_answers_json_without_traceback(built_settings,
     assert failed.returncode == 1
     assert "search.top_k must be int" in failed.stderr
     assert "Traceback" not in failed.stderr
+
+
+def test_run_without_a_token_opens_the_console_chat(run, monkeypatch):
+    monkeypatch.delenv("TELEGRAM_BOT_TOKEN", raising=False)
+    result = run("run", input="Следующий форум планируется провести в Астрахани\n")
+    assert result.exit_code == 0, result.output
+    assert "TELEGRAM_BOT_TOKEN is not set" in result.output
+    assert "(interview/2.2, score" in result.output
+
+
+def test_serve_without_a_token_exits_2(run, monkeypatch):
+    monkeypatch.delenv("TELEGRAM_BOT_TOKEN", raising=False)
+    result = run("serve")
+    assert result.exit_code == 2
+    assert "TELEGRAM_BOT_TOKEN" in result.output
