@@ -1,0 +1,188 @@
+"""The real bot (bot.application.build_application) against the fake Bot API on 127.0.0.1.
+
+Many private chats each send one question at the same moment; the bot long-polls the fake
+server, answers through its AnswerPipeline, and each reply's arrival at the server ends
+that question's latency. Run twice: with the AIORateLimiter the bot is deployed with, and
+with it taken out, which shows what the limiter costs. The baseline, measured just before
+in the same process, is the same questions through a bare AnswerPipeline.
+
+The fake server (tests/fake_telegram.py) runs in a child process (bench/fake_server.py),
+so that it does not compete with the bot for this process's GIL.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import dataclasses
+import json
+import sys
+import time
+from typing import Any
+from unittest import mock
+
+from .common import ROOT, Context, child_env, log, percentile
+
+FIRST_CHAT = 500_000
+
+
+def available() -> str | None:
+    """None when the bot can be measured, else why not."""
+    try:
+        from bot.application import build_application  # noqa: F401
+    except ImportError as exc:
+        return f"not available (bot.application.build_application: {exc})"
+    try:
+        _fake_telegram()
+    except ImportError as exc:
+        return f"not available (tests/fake_telegram.py: {exc})"
+    return None
+
+
+def _fake_telegram() -> Any:
+    """tests/fake_telegram.py's FakeTelegram (tests/ is not a package: import by path)."""
+    tests = str(ROOT / "tests")
+    if tests not in sys.path:
+        sys.path.insert(0, tests)
+    from fake_telegram import FakeTelegram
+
+    return FakeTelegram
+
+
+async def _pipeline_burst(searcher: Any, questions: list[str]) -> float:
+    """Seconds for a bare AnswerPipeline to answer all `questions` at once (the baseline)."""
+    from retrieval.pipeline import AnswerPipeline
+
+    pipeline = AnswerPipeline(searcher)
+    try:
+        started = time.perf_counter()
+        await asyncio.gather(*(pipeline.answer(q) for q in questions))
+        return time.perf_counter() - started
+    finally:
+        await pipeline.close()
+
+
+class _Server:
+    """bench/fake_server.py in a child process, spoken to line by line."""
+
+    def __init__(self, child: asyncio.subprocess.Process, base_url: str, token: str) -> None:
+        self.child = child
+        self.base_url = base_url
+        self.token = token
+
+    @classmethod
+    async def start(cls, ctx: Context) -> _Server:
+        child = await asyncio.create_subprocess_exec(
+            sys.executable,
+            "-m",
+            "bench.fake_server",
+            cwd=ROOT,
+            env=child_env(ctx.config),
+            stdin=asyncio.subprocess.PIPE,
+            stdout=asyncio.subprocess.PIPE,
+        )
+        hello = json.loads(await cls._line(child))
+        return cls(child, hello["base_url"], hello["token"])
+
+    @staticmethod
+    async def _line(child: asyncio.subprocess.Process) -> bytes:
+        assert child.stdout is not None
+        line = await child.stdout.readline()
+        if not line:
+            raise RuntimeError(f"the fake Bot API server exited ({await child.wait()})")
+        return line
+
+    async def burst(self, questions: list[str], first_chat: int) -> dict[str, Any]:
+        command = {
+            "cmd": "burst",
+            "questions": questions,
+            "first_chat": first_chat,
+            "timeout": 60 + len(questions),
+        }
+        assert self.child.stdin is not None
+        self.child.stdin.write((json.dumps(command) + "\n").encode())
+        await self.child.stdin.drain()
+        return json.loads(await self._line(self.child))
+
+    async def stop(self) -> None:
+        assert self.child.stdin is not None
+        with contextlib.suppress(BrokenPipeError, ConnectionResetError):
+            self.child.stdin.write(b'{"cmd": "quit"}\n')
+            await self.child.stdin.drain()
+        try:
+            await asyncio.wait_for(self.child.wait(), 15)
+        except TimeoutError:
+            self.child.kill()
+            await self.child.wait()
+
+
+async def _bot_burst(ctx: Context, questions: list[str], rate_limiter: bool) -> dict[str, Any]:
+    """Start a fake server and the bot on it; one question from each of len(questions) new
+    chats at once; answers per second and latency percentiles."""
+    from telegram.ext import ApplicationBuilder
+
+    from bot.application import ALLOWED_UPDATES, build_application
+    from interview_bot.settings import TelegramSettings
+    from retrieval.pipeline import AnswerPipeline
+
+    server = await _Server.start(ctx)
+    settings = dataclasses.replace(
+        ctx.settings, telegram=TelegramSettings(base_url=server.base_url, token=server.token)
+    )
+    pipeline = AnswerPipeline(ctx.searcher)
+    no_limiter = mock.patch.object(ApplicationBuilder, "rate_limiter", lambda self, _: self)
+    with contextlib.nullcontext() if rate_limiter else no_limiter:
+        application = build_application(settings, pipeline)
+    try:
+        await application.initialize()
+        if application.post_init is not None:
+            await application.post_init(application)
+        assert application.updater is not None
+        await application.updater.start_polling(poll_interval=0.0, allowed_updates=ALLOWED_UPDATES)
+        await application.start()
+        try:
+            await server.burst(questions[:1], FIRST_CHAT - 1)  # warm-up: connections open
+            result = await server.burst(questions, FIRST_CHAT)
+        finally:
+            await application.updater.stop()
+            await application.stop()
+            await application.shutdown()
+            await pipeline.close()
+    finally:
+        await server.stop()
+    latencies = result["latencies"]
+    return {
+        "answers_per_s": round(len(questions) / result["seconds"], 1),
+        "p50_ms": round(percentile(latencies, 50) * 1000, 1),
+        "p95_ms": round(percentile(latencies, 95) * 1000, 1),
+        "api_calls_per_answer": round(result["api_calls"] / len(questions), 2),
+    }
+
+
+def run(ctx: Context) -> dict[str, Any]:
+    """bot_answers_per_s, bot_p50_ms, bot_p95_ms with the rate limiter (as deployed), the
+    same without it, and bot_over_pipeline against a bare pipeline burst of the same size."""
+    reason = available()
+    if reason is not None:
+        log(f"bot: {reason}")
+        return {"bot": reason}
+    chats = 120 if ctx.quick else 300
+    questions = [ctx.questions[i % len(ctx.questions)] for i in range(chats)]
+    log(f"bot: {chats} chats at once, rate limiter on and off, fake Bot API on 127.0.0.1")
+    baseline_s = asyncio.run(_pipeline_burst(ctx.searcher, questions))
+    on = asyncio.run(_bot_burst(ctx, questions, rate_limiter=True))
+    off = asyncio.run(_bot_burst(ctx, questions, rate_limiter=False))
+    baseline = chats / baseline_s
+    return {
+        "bot_chats": chats,
+        "bot_answers_per_s": on["answers_per_s"],
+        "bot_p50_ms": on["p50_ms"],
+        "bot_p95_ms": on["p95_ms"],
+        "bot_api_calls_per_answer": on["api_calls_per_answer"],
+        "bot_nolimit_answers_per_s": off["answers_per_s"],
+        "bot_nolimit_p50_ms": off["p50_ms"],
+        "bot_nolimit_p95_ms": off["p95_ms"],
+        "bot_pipeline_answers_per_s": round(baseline, 1),
+        "bot_over_pipeline": round(on["answers_per_s"] / baseline, 3),
+        "bot_nolimit_over_pipeline": round(off["answers_per_s"] / baseline, 3),
+    }

