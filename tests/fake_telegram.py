@@ -37,7 +37,7 @@ import socket
 import string
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import AsyncIterator, Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -1423,3 +1423,17 @@ class FakeTelegram:
     def _delete_my_commands(self, params: Json) -> bool:
         self._commands.pop(self._commands_key(params), None)
         return True
+
+
+@contextlib.asynccontextmanager
+async def polling(app: Any, allowed_updates: Sequence[str] | None = None) -> AsyncIterator[Any]:
+    """Run a telegram.ext.Application as run_polling() does, on the test's loop and stoppable."""
+    async with app:
+        await app.updater.start_polling(poll_interval=0, timeout=1, allowed_updates=allowed_updates)
+        try:
+            await app.start()
+            yield app
+        finally:
+            await app.updater.stop()
+            if app.running:
+                await app.stop()

@@ -21,7 +21,7 @@ from typing import Any
 
 import pytest
 from click.testing import CliRunner
-from fake_telegram import Call, FakeTelegram, free_port, parse_telegram_html
+from fake_telegram import Call, FakeTelegram, free_port, parse_telegram_html, polling
 
 from bot.application import ALLOWED_UPDATES, BotApplication, Webhook, build_application
 from bot.context import shared_of
@@ -41,12 +41,6 @@ CHINA = "Что Казахстан предлагает китайским па�
 OFF_TOPIC = "How to cook pasta?"  # well below the threshold (checked in the test)
 
 
-@pytest.fixture
-async def tg() -> AsyncIterator[FakeTelegram]:
-    async with FakeTelegram() as server:
-        yield server
-
-
 def bot_settings(settings: Settings, tg: FakeTelegram, **search: Any) -> Settings:
     return dataclasses.replace(
         settings,
@@ -56,26 +50,10 @@ def bot_settings(settings: Settings, tg: FakeTelegram, **search: Any) -> Setting
 
 
 @contextlib.asynccontextmanager
-async def polling(application: BotApplication) -> AsyncIterator[BotApplication]:
-    """Run the application as run_polling() does, but on the test's loop and stoppable."""
-    async with application:
-        await application.updater.start_polling(
-            poll_interval=0, timeout=1, allowed_updates=ALLOWED_UPDATES
-        )
-        try:
-            await application.start()
-            yield application
-        finally:
-            await application.updater.stop()
-            if application.running:
-                await application.stop()
-
-
-@contextlib.asynccontextmanager
 async def running_bot(settings: Settings, searcher: Searcher) -> AsyncIterator[BotApplication]:
     pipeline = AnswerPipeline(searcher)
     try:
-        async with polling(build_application(settings, pipeline)) as application:
+        async with polling(build_application(settings, pipeline), ALLOWED_UPDATES) as application:
             yield application
     finally:
         await pipeline.close()

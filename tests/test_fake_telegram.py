@@ -2,15 +2,13 @@
 
 from __future__ import annotations
 
-import contextlib
 import subprocess
 import sys
 import textwrap
 import time
-from collections.abc import AsyncIterator
 
 import pytest
-from fake_telegram import FakeTelegram, free_port
+from fake_telegram import FakeTelegram, free_port, polling
 from telegram import (
     Bot,
     InlineKeyboardButton,
@@ -34,32 +32,12 @@ from telegram.ext import (
 Context = ContextTypes.DEFAULT_TYPE
 
 
-@pytest.fixture
-async def tg() -> AsyncIterator[FakeTelegram]:
-    async with FakeTelegram() as server:
-        yield server
-
-
 def build_app(tg: FakeTelegram, **options) -> Application:
     builder = Application.builder().token(options.pop("token", tg.token))
     builder = builder.base_url(tg.base_url).base_file_url(tg.base_file_url)
     if "rate_limiter" in options:
         builder = builder.rate_limiter(options.pop("rate_limiter"))
     return builder.build()
-
-
-@contextlib.asynccontextmanager
-async def polling(app: Application) -> AsyncIterator[Application]:
-    """Run the app the way run_polling() does, but on the test's loop and stoppable."""
-    async with app:
-        await app.updater.start_polling(poll_interval=0, timeout=1)
-        try:
-            await app.start()
-            yield app
-        finally:
-            await app.updater.stop()
-            if app.running:
-                await app.stop()
 
 
 async def echo(update: Update, context: Context) -> None:

@@ -19,12 +19,12 @@ from typing import Any
 
 import pytest
 from conftest import ROOT, copy_seed_corpus, write_config
-from fake_telegram import FakeTelegram
+from fake_telegram import FakeTelegram, polling
 from telegram.error import BadRequest, NetworkError
-from test_bot import ORBIT, TREATY, best_id, buttons, calls, polling, reply
+from test_bot import ORBIT, TREATY, best_id, buttons, calls, reply
 
 from bot import application as application_module
-from bot.application import BotApplication, Webhook, build_application
+from bot.application import ALLOWED_UPDATES, BotApplication, Webhook, build_application
 from bot.context import Reload, shared_of
 from bot.guards import RateLimit, Verdict
 from bot.logs import REDACTED, install_redaction
@@ -38,12 +38,6 @@ from retrieval.search import Searcher
 Json = dict[str, Any]
 ADMIN = 4242
 RETRY_AFTER_WARNING = "ignore::telegram.warnings.PTBDeprecationWarning"
-
-
-@pytest.fixture
-async def tg() -> AsyncIterator[FakeTelegram]:
-    async with FakeTelegram() as server:
-        yield server
 
 
 def configured(settings: Settings, tg: FakeTelegram, **bot: Any) -> Settings:
@@ -61,7 +55,8 @@ async def serving(
 ) -> AsyncIterator[BotApplication]:
     pipeline = AnswerPipeline(searcher)
     try:
-        async with polling(build_application(settings, pipeline, reload)) as application:
+        application = build_application(settings, pipeline, reload)
+        async with polling(application, ALLOWED_UPDATES):
             yield application
     finally:
         await pipeline.close()
