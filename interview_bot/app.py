@@ -83,26 +83,12 @@ def reload_searcher(settings: Settings, current: Searcher) -> Searcher:
     """A Searcher on the corpus as it is now, sharing `current`'s model; rebuilds if stale."""
     # When the index is up to date, the published build is loaded: someone may have run
     # `interview-bot index` meanwhile. CorpusError or IndexLoadError leave `current` alone.
-    spec = settings.model.spec()
-    corpus = load_corpus(settings.corpus.dir)
-    reason = index_status(settings.index.dir, spec, corpus.fingerprint)
+    reason = stale_reason(settings)
     if reason is not None:
         log.info("rebuilding the index: %s", reason)
-        build_index(
-            corpus,
-            spec,
-            settings.index.dir,
-            lambda: current.model,
-            batch_size=settings.model.batch_size,
-        )
-    index = load_index(settings.index.dir, spec, corpus.fingerprint)
-    return Searcher(
-        index,
-        current.model,
-        query_prompt=spec.query_prompt,
-        threshold=settings.search.threshold,
-        top_k=settings.search.top_k,
-    )
+        rebuild_index(settings)
+    # load_model() hands back the model `current` already uses: nothing is loaded twice.
+    return open_searcher(settings)
 
 
 def reloader(settings: Settings) -> Callable[[Searcher], Awaitable[Searcher]]:
