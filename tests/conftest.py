@@ -11,6 +11,7 @@ import dataclasses
 import shutil
 from collections.abc import AsyncIterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 from fake_telegram import FakeTelegram, polling
@@ -87,6 +88,16 @@ async def tg() -> AsyncIterator[FakeTelegram]:
         yield server
 
 
+def talking_to(tg: FakeTelegram, settings: Settings, **sections: dict[str, Any]) -> Settings:
+    """`settings` pointed at the fake server, with fields of other sections overridden."""
+    changed = {
+        name: dataclasses.replace(getattr(settings, name), **fields)
+        for name, fields in sections.items()
+    }
+    telegram = TelegramSettings(base_url=tg.base_url, token=tg.token)
+    return dataclasses.replace(settings, telegram=telegram, **changed)
+
+
 @contextlib.asynccontextmanager
 async def running_bot(
     settings: Settings, searcher: Searcher, reload: Reload | None = None
@@ -106,8 +117,5 @@ async def bot(
     tg: FakeTelegram, built_settings: Settings, searcher: Searcher
 ) -> AsyncIterator[BotApplication]:
     """The bot on the session's index, talking to `tg`."""
-    settings = dataclasses.replace(
-        built_settings, telegram=TelegramSettings(base_url=tg.base_url, token=tg.token)
-    )
-    async with running_bot(settings, searcher) as application:
+    async with running_bot(talking_to(tg, built_settings), searcher) as application:
         yield application

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import asyncio
 import copy
-import dataclasses
 import datetime
 import logging
 import os
@@ -19,7 +18,7 @@ from typing import Any
 
 import pytest
 from click.testing import CliRunner
-from conftest import running_bot
+from conftest import running_bot, talking_to
 from fake_telegram import Call, FakeTelegram, free_port, parse_telegram_html
 
 from bot.application import ALLOWED_UPDATES, BotApplication, Webhook, build_application
@@ -28,7 +27,7 @@ from bot.logs import REDACTED, RedactSecrets
 from bot.texts import ENGLISH, LANGUAGES, RUSSIAN
 from interview_bot import app as wiring
 from interview_bot.cli import cli
-from interview_bot.settings import Settings, TelegramSettings
+from interview_bot.settings import Settings
 from retrieval.pipeline import AnswerPipeline
 from retrieval.search import Searcher
 
@@ -38,14 +37,6 @@ TREATY = "Когда будет подписан договор с Россие�
 ORBIT = "Сходит ли Казахстан с российской орбиты?"  # -> interview/3.1
 CHINA = "Что Казахстан предлагает китайским партнёрам?"  # -> interview/1.5
 OFF_TOPIC = "How to cook pasta?"  # well below the threshold (checked in the test)
-
-
-def bot_settings(settings: Settings, tg: FakeTelegram, **search: Any) -> Settings:
-    return dataclasses.replace(
-        settings,
-        telegram=TelegramSettings(base_url=tg.base_url, token=tg.token),
-        search=dataclasses.replace(settings.search, **search),
-    )
 
 
 def calls(tg: FakeTelegram, method: str) -> list[Call]:
@@ -213,7 +204,7 @@ async def test_whole_answer_shows_every_paragraph_in_order(
 async def test_buttons_work_after_a_restart(
     tg: FakeTelegram, built_settings: Settings, searcher: Searcher
 ) -> None:
-    settings = bot_settings(built_settings, tg)
+    settings = talking_to(tg, built_settings)
     async with running_bot(settings, searcher):
         answer = await reply(tg, tg.text_update(ORBIT))
     async with running_bot(settings, searcher):
@@ -268,7 +259,7 @@ async def test_off_topic_question_offers_the_nearest_questions(
 
 async def test_html_in_the_question_is_escaped(tg: FakeTelegram, built_settings: Settings) -> None:
     # A threshold nothing reaches: the reply echoes the question whatever its score.
-    strict = bot_settings(built_settings, tg, threshold=0.99)
+    strict = talking_to(tg, built_settings, search={"threshold": 0.99})
     question = "<b>договор</b> & <script>"
     async with running_bot(strict, wiring.open_searcher(strict)):
         offer = await reply(tg, tg.text_update(question))
@@ -466,7 +457,7 @@ async def test_webhook_needs_the_secret_token(
     port = free_port()
     hook = Webhook(f"http://127.0.0.1:{port}/telegram/hook", "s3cret_token-1", "127.0.0.1", port)
     pipeline = AnswerPipeline(searcher)
-    application = build_application(bot_settings(built_settings, tg), pipeline)
+    application = build_application(talking_to(tg, built_settings), pipeline)
     async with application:
         await application.updater.start_webhook(**hook.options())
         try:

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import dataclasses
 import json
 import logging
 import shutil
@@ -18,7 +17,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from conftest import ROOT, copy_seed_corpus, running_bot, write_config
+from conftest import ROOT, copy_seed_corpus, running_bot, talking_to, write_config
 from fake_telegram import FakeTelegram
 from telegram.error import BadRequest, NetworkError
 from test_bot import ORBIT, TREATY, best_id, buttons, calls, reply
@@ -31,21 +30,12 @@ from bot.logs import REDACTED, install_redaction
 from bot.network import RetryingRateLimiter
 from bot.texts import ENGLISH, RUSSIAN
 from interview_bot import app as wiring
-from interview_bot.settings import Settings, TelegramSettings, load_settings
+from interview_bot.settings import Settings, load_settings
 from retrieval.search import Searcher
 
 Json = dict[str, Any]
 ADMIN = 4242
 RETRY_AFTER_WARNING = "ignore::telegram.warnings.PTBDeprecationWarning"
-
-
-def configured(settings: Settings, tg: FakeTelegram, **bot: Any) -> Settings:
-    """`settings` talking to the fake server, with [bot] fields overridden."""
-    return dataclasses.replace(
-        settings,
-        telegram=TelegramSettings(base_url=tg.base_url, token=tg.token),
-        bot=dataclasses.replace(settings.bot, **bot),
-    )
 
 
 def replies_to(tg: FakeTelegram, update: Json) -> list[Json]:
@@ -102,7 +92,7 @@ async def test_a_timed_out_send_is_retried_and_the_reply_arrives_once(
 ) -> None:
     monkeypatch.setattr(application_module, "READ_TIMEOUT", 0.5)
     tg.delay_next("sendMessage", 3)  # the fake drops a call whose client gave up
-    async with running_bot(configured(built_settings, tg), searcher):
+    async with running_bot(talking_to(tg, built_settings), searcher):
         tg.push_update(tg.text_update(TREATY))
         await tg.wait_for("sendMessage", 1)
         await settle(tg)
@@ -156,7 +146,7 @@ async def test_the_bot_survives_polling_faults_and_never_logs_the_token(
         tg.reset_next("getUpdates")
         tg.fail_next("getUpdates", status=500)
         tg.fail_next("sendMessage", status=502, times=4)  # past the retries: an error logged
-        async with running_bot(configured(built_settings, tg), searcher):
+        async with running_bot(talking_to(tg, built_settings), searcher):
             failed = tg.text_update(ORBIT)
             tg.push_update(failed)
             await tg.wait_for("sendMessage", 5, timeout=15)
@@ -358,7 +348,7 @@ async def admin_says(tg: FakeTelegram, command: str, replies: int = 2) -> list[s
 async def test_reload_swaps_the_index_while_questions_keep_getting_answers(
     tg: FakeTelegram, live_settings: Settings, searcher: Searcher
 ) -> None:
-    settings = configured(live_settings, tg, admins=(ADMIN,))
+    settings = talking_to(tg, live_settings, bot={"admins": (ADMIN,)})
     old = wiring.open_searcher(settings)
     assert old.model is searcher.model  # loaded once per process
     reload = SlowReload(settings)
@@ -454,7 +444,7 @@ def test_rate_limit_is_a_sliding_window_that_warns_once() -> None:
 async def test_users_over_the_rate_limit_are_told_once_then_ignored(
     tg: FakeTelegram, built_settings: Settings, searcher: Searcher
 ) -> None:
-    settings = configured(built_settings, tg, questions_per_minute=3)
+    settings = talking_to(tg, built_settings, bot={"questions_per_minute": 3})
     async with running_bot(settings, searcher) as application:
         flood = [tg.text_update(q, language_code="en") for q in [TREATY, ORBIT] * 3]
         for update in flood:
@@ -485,7 +475,7 @@ async def test_users_over_the_rate_limit_are_told_once_then_ignored(
 async def test_chats_outside_the_allowlist_are_told_once_and_get_no_answers(
     tg: FakeTelegram, built_settings: Settings, searcher: Searcher
 ) -> None:
-    settings = configured(built_settings, tg, allowed_chats=(1001,), admins=(ADMIN,))
+    settings = talking_to(tg, built_settings, bot={"allowed_chats": (1001,), "admins": (ADMIN,)})
     async with running_bot(settings, searcher):
         allowed = await reply(tg, tg.text_update(TREATY))
         for question in (ORBIT, TREATY, "/start"):
