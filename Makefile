@@ -3,8 +3,11 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 INSTALLED := $(VENV)/.installed
+# Debian packages the tests use: a throwaway PostgreSQL server for the question log, and
+# Chromium for the web page. Installed only when missing (CI runs as root; else sudo).
+SUDO := $(if $(filter 0,$(shell id -u)),,sudo)
 
-.PHONY: setup run test lint bench clean
+.PHONY: setup run test system-packages lint bench clean
 
 # Reinstall when the dependency list changes.
 $(INSTALLED): pyproject.toml
@@ -21,7 +24,17 @@ setup: $(INSTALLED)
 run: setup
 	$(BIN)/interview-bot run
 
-test: $(INSTALLED)
+system-packages:
+	@missing=""; \
+	ls /usr/lib/postgresql/*/bin/pg_ctl >/dev/null 2>&1 || missing="$$missing postgresql"; \
+	command -v chromium >/dev/null 2>&1 || missing="$$missing chromium"; \
+	if [ -n "$$missing" ]; then \
+		echo "installing Debian packages:$$missing"; \
+		$(SUDO) apt-get update -qq && \
+		$(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends $$missing; \
+	fi
+
+test: $(INSTALLED) system-packages
 	$(BIN)/interview-bot model
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
@@ -31,4 +44,4 @@ bench: setup
 	$(BIN)/python -m bench
 
 clean:
-	rm -rf $(VENV) .cache index/current index/build-* index/.build-*
+	rm -rf $(VENV) .cache .state index/current index/build-* index/.build-*

@@ -85,8 +85,9 @@ def main(argv: list[str] | None = None) -> int:
 
 def prepare(ctx: Context) -> None:
     """Copy the seed corpus, build its index and load the Searcher, as `make run` would."""
-    from interview_bot import app
     from interview_bot.settings import load_settings
+
+    from interview_bot import app
 
     log(f"workspace {ctx.folder}: building the seed index, loading the model")
     app.quiet_libraries()

@@ -119,11 +119,11 @@ class _Server:
 async def _bot_burst(ctx: Context, questions: list[str], rate_limiter: bool) -> dict[str, Any]:
     """Start a fake server and the bot on it; one question from each of len(questions) new
     chats at once; answers per second and latency percentiles."""
+    from interview_bot.settings import TelegramSettings
+    from retrieval.pipeline import AnswerPipeline
     from telegram.ext import ApplicationBuilder
 
     from bot.application import ALLOWED_UPDATES, build_application
-    from interview_bot.settings import TelegramSettings
-    from retrieval.pipeline import AnswerPipeline
 
     server = await _Server.start(ctx)
     settings = dataclasses.replace(

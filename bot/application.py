@@ -2,15 +2,16 @@
 
 from __future__ import annotations
 
-import asyncio
+import contextlib
 import re
-import signal
+from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlsplit
 
 from telegram import LinkPreviewOptions, Update
 from telegram.constants import ParseMode
+from telegram.error import TelegramError
 from telegram.ext import (
     Application,
     CallbackQueryHandler,
@@ -23,14 +24,14 @@ from telegram.ext import (
     filters,
 )
 
-from interview_bot.settings import Settings
-from retrieval.pipeline import AnswerPipeline
+from service.answering import AnswerService
 
-from . import admin, handlers
-from .context import BotContext, Reload, Shared, share, shared_of
+from . import handlers
+from .context import BotContext, Shared, share
 from .keyboards import Action
 from .network import RetryingRateLimiter, UpdatesRequest
 from .questions import ADDRESSED
+from .settings import BotConfig
 from .texts import LANGUAGES
 
 BotApplication = Application[Any, BotContext, Any, Any, Any, Any]
@@ -76,15 +77,10 @@ class Webhook:
         }
 
 
-def build_application(
-    settings: Settings, pipeline: AnswerPipeline, reload: Reload | None = None
-) -> BotApplication:
-    """The bot with its handlers, talking to the Bot API at settings.telegram.base_url.
-
-    `reload` makes a searcher on the corpus as it is now: with one, administrators can
-    /reload and run() reloads on SIGHUP.
-    """
-    telegram = settings.telegram
+def build_application(service: AnswerService, config: BotConfig) -> BotApplication:
+    """The bot with its handlers, answering through `service`, talking to the Bot API at
+    config.telegram.base_url."""
+    telegram = config.telegram
     if not telegram.token:
         raise ValueError("no bot token: set TELEGRAM_BOT_TOKEN")
     application = (
@@ -106,16 +102,14 @@ def build_application(
             )
         )
         .context_types(ContextTypes(context=BotContext))
-        .post_init(_set_commands)
-        .post_shutdown(_close_pipeline)
         .build()
     )
-    share(application, Shared.of(pipeline, settings, reload))
-    _add_handlers(application, with_reload=reload is not None)
+    share(application, Shared.of(service, config))
+    _add_handlers(application)
     return application
 
 
-def _add_handlers(application: BotApplication, *, with_reload: bool) -> None:
+def _add_handlers(application: BotApplication) -> None:
     # Group -1 runs first: the allowlist and the rate limit stop updates before any answer.
     application.add_handler(TypeHandler(Update, handlers.guard), group=-1)
     message = filters.UpdateType.MESSAGE
@@ -124,9 +118,8 @@ def _add_handlers(application: BotApplication, *, with_reload: bool) -> None:
         ("help", handlers.help_command),
         ("about", handlers.about),
         ("stats", handlers.stats_command),
+        ("reload", handlers.reload_command),
     ]
-    if with_reload:
-        commands.append(("reload", handlers.reload_command))
     for command, callback in commands:
         application.add_handler(CommandHandler(command, callback, filters=message))
     application.add_handlers(
@@ -154,18 +147,31 @@ async def _set_commands(application: BotApplication) -> None:
         await application.bot.set_my_commands(texts.commands, language_code=texts.language_code)
 
 
-async def _close_pipeline(application: BotApplication) -> None:
-    await shared_of(application).pipeline.close()
+@contextlib.asynccontextmanager
+async def serving_bot(
+    application: BotApplication, webhook: Webhook | None = None, poll_timeout: float = 10
+) -> AsyncIterator[BotApplication]:
+    """Receive updates by long polling, or on the webhook when one is given, until the
+    context ends; run_polling() does the same but wants the event loop to itself."""
+    async with application:
+        await _set_commands(application)
+        if webhook is None:
 
+            def polling_failed(error: TelegramError) -> None:
+                # To the error handlers, as run_polling() does: PTB alone would only log it.
+                application.create_task(application.process_error(update=None, error=error))
 
-def run(application: BotApplication, webhook: Webhook | None = None) -> None:
-    """Serve until SIGINT or SIGTERM, reloading the index on SIGHUP: long polling, or the
-    webhook when one is given."""
-    # run_polling() and run_webhook() run on the current loop: the signal handler goes on it.
-    loop = asyncio.new_event_loop()
-    asyncio.set_event_loop(loop)
-    loop.add_signal_handler(signal.SIGHUP, admin.reload_on_signal, application)
-    if webhook is None:
-        application.run_polling(allowed_updates=ALLOWED_UPDATES)
-        return
-    application.run_webhook(**webhook.options())
+            await application.updater.start_polling(  # type: ignore[union-attr]
+                timeout=int(poll_timeout),
+                allowed_updates=ALLOWED_UPDATES,
+                error_callback=polling_failed,
+            )
+        else:
+            await application.updater.start_webhook(**webhook.options())  # type: ignore[union-attr]
+        try:
+            await application.start()
+            yield application
+        finally:
+            await application.updater.stop()  # type: ignore[union-attr]
+            if application.running:
+                await application.stop()

@@ -1,72 +1,52 @@
-"""What handlers share: the answer pipeline, the settings, the guards, the counters, the reload."""
+"""What handlers share: the answering service, the bot's settings, the guards, its counters."""
 
 from __future__ import annotations
 
-import asyncio
-import time
-from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import Any
 
 from telegram import Update
 from telegram.ext import Application, CallbackContext, ExtBot
 
-from interview_bot.settings import BotSettings, SearchSettings, Settings
-from retrieval.pipeline import AnswerPipeline
-from retrieval.search import Searcher
+from service.answering import AnswerService
 
 from .guards import Allowlist, RateLimit
+from .settings import BotConfig
 from .texts import RUSSIAN, Texts, texts_for
 
 _SHARED = "interview_bot"
 
-# A Searcher on the corpus as it is now, made from the one serving (whose model it reuses);
-# it raises, with a one-line message, when the corpus or the index cannot be used.
-Reload = Callable[[Searcher], Awaitable[Searcher]]
-
 
 @dataclass
-class Stats:
-    """Counters for /stats, since the process started."""
+class BotStats:
+    """What only the bot counts, beside the service's counters."""
 
-    started: float = field(default_factory=time.monotonic)
-    answered: int = 0
-    refused: int = 0  # searched, but no paragraph was close enough
     limited: int = 0  # updates dropped by the rate limit
-    reloads: int = 0
-    failed_reloads: int = 0
-
-    @property
-    def uptime(self) -> float:
-        return time.monotonic() - self.started
 
 
 @dataclass(frozen=True)
 class Shared:
-    pipeline: AnswerPipeline
-    search: SearchSettings
-    bot: BotSettings
+    service: AnswerService
+    config: BotConfig
     limit: RateLimit
     allowlist: Allowlist
-    reload: Reload | None = None
-    stats: Stats = field(default_factory=Stats)
-    # One reload at a time: a second waits, then rebuilds from the corpus as it is then.
-    reload_lock: asyncio.Lock = field(default_factory=asyncio.Lock)
+    stats: BotStats = field(default_factory=BotStats)
 
     @classmethod
-    def of(cls, pipeline: AnswerPipeline, settings: Settings, reload: Reload | None) -> Shared:
-        """What the handlers share, as `settings` configure it."""
-        bot = settings.bot
-        limit, allowlist = RateLimit(bot.questions_per_minute), Allowlist(bot.allowed_chats)
-        return cls(pipeline, settings.search, bot, limit, allowlist, reload)
+    def of(cls, service: AnswerService, config: BotConfig) -> Shared:
+        """What the handlers share, as `config` configures it."""
+        bot = config.bot
+        return cls(
+            service, config, RateLimit(bot.questions_per_minute), Allowlist(bot.allowed_chats)
+        )
 
     def is_admin(self, update: object) -> bool:
         user = update.effective_user if isinstance(update, Update) else None
-        return user is not None and user.id in self.bot.admins
+        return user is not None and user.id in self.config.bot.admins
 
 
 def share(application: Application[Any, Any, Any, Any, Any, Any], shared: Shared) -> None:
-    """Make the pipeline, the settings and the guards available to every handler."""
+    """Make the service, the settings and the guards available to every handler."""
     application.bot_data[_SHARED] = shared
 
 
@@ -92,10 +72,5 @@ class BotContext(CallbackContext[ExtBot[Any], dict[Any, Any], dict[Any, Any], di
         return shared_of(self.application)
 
     @property
-    def pipeline(self) -> AnswerPipeline:
-        """Read `pipeline.searcher` afresh for each update: a hot reload may swap it."""
-        return self.shared.pipeline
-
-    @property
-    def search(self) -> SearchSettings:
-        return self.shared.search
+    def service(self) -> AnswerService:
+        return self.shared.service

@@ -24,10 +24,12 @@ from telegram.constants import ChatAction, ChatType
 from telegram.error import TelegramError
 from telegram.ext import ApplicationHandlerStop
 
-from retrieval.corpus import Paragraph
-from retrieval.search import Answer, QueryError, Searcher, check_query
+from service.questions import QuestionError
+from service.records import Paragraph
+from service.replies import Reply
+from service.snapshot import Snapshot
 
-from . import admin, keyboards, render
+from . import keyboards, render
 from .context import BotContext
 from .guards import Verdict
 from .questions import is_addressed, question_text
@@ -64,7 +66,7 @@ async def guard(update: Update, context: BotContext) -> None:
 async def start(update: Update, context: BotContext) -> None:
     """Say what the bot knows and how to ask, with example questions to tap."""
     message = _message(update)
-    documents = context.pipeline.searcher.documents
+    documents = context.service.snapshot.documents
     # In a group the reply keyboard would pop up for everyone, and a tap sends no mention.
     private = message.chat.type == ChatType.PRIVATE
     markup = keyboards.examples_keyboard(context.texts) if private else None
@@ -78,32 +80,28 @@ async def help_command(update: Update, context: BotContext) -> None:
 
 async def about(update: Update, context: BotContext) -> None:
     """List the sources: title, interviewee, date and link, as far as they are known."""
-    documents = context.pipeline.searcher.documents
+    documents = context.service.snapshot.documents
     await _send(_message(update), render.about(documents, context.texts))
 
 
 async def question(update: Update, context: BotContext) -> None:
     """Answer a question with the closest paragraph, or offer the nearest interviewer questions."""
     message = _message(update)
-    limit = context.search.max_query_chars
+    service = context.service
     try:
-        query = check_query(question_text(message), limit)
-    except QueryError as error:
+        query = service.check(question_text(message))
+    except QuestionError as error:
+        limit = service.settings.search.max_query_chars
         await message.reply_text(render.query_error(error, limit, context.texts))
         return
     typing = asyncio.create_task(context.bot.send_chat_action(message.chat_id, ChatAction.TYPING))
     try:
-        answer = await context.pipeline.answer(query, context.search.top_k)
+        reply = await service.ask(query)
     finally:
         # Awaited before replying, or "typing…" would linger after the reply; a failure is harmless.
         with contextlib.suppress(TelegramError):
             await typing
-    stats = context.shared.stats
-    if answer.answered:
-        stats.answered += 1
-    else:
-        stats.refused += 1
-    await _send_answer(message, answer, context.pipeline.searcher, context.texts)
+    await _send_reply(message, reply, context.texts)
 
 
 async def not_text(update: Update, context: BotContext) -> None:
@@ -129,8 +127,8 @@ async def other_answers(update: Update, context: BotContext) -> None:
     if asked is None or text is None:
         await query.answer(context.texts.stale)
         return
-    answer = await context.pipeline.answer(text, context.search.top_k)
-    others = [hit for hit in answer.hits if keyboards.paragraph_ref(hit.paragraph) != shown]
+    reply = await context.service.ask(text)
+    others = [hit for hit in reply.hits if keyboards.paragraph_ref(hit.paragraph) != shown]
     if not others:
         await query.answer(context.texts.no_others)
         return
@@ -142,16 +140,16 @@ async def other_answers(update: Update, context: BotContext) -> None:
 async def show_paragraph(update: Update, context: BotContext) -> None:
     """Show the paragraph a button names as an answer to the question the button is under."""
     if pressed := await _pressed_paragraph(update, context):
-        paragraph, target, searcher = pressed
-        await _send_paragraph(target, paragraph, searcher, context.texts)
+        paragraph, target, snapshot = pressed
+        await _send_paragraph(target, paragraph, snapshot, context.texts)
 
 
 async def whole_answer(update: Update, context: BotContext) -> None:
     """Show every paragraph of the interview answer a button names, in order."""
     if pressed := await _pressed_paragraph(update, context):
-        paragraph, target, searcher = pressed
-        document = searcher.document(paragraph.document)
-        chunks = render.whole_answer(searcher.whole_answer(paragraph), document, context.texts)
+        paragraph, target, snapshot = pressed
+        document = snapshot.document(paragraph.document)
+        chunks = render.whole_answer(snapshot.whole_answer(paragraph), document, context.texts)
         await _send(target, chunks, quote=True)
 
 
@@ -171,11 +169,10 @@ async def inline_query(update: Update, context: BotContext) -> None:
         button = InlineQueryResultsButton(context.texts.inline_hint, start_parameter="help")
         await inline.answer([], cache_time=INLINE_CACHE_SECONDS, is_personal=True, button=button)
         return
-    answer = await context.pipeline.answer(text, context.search.top_k)
-    searcher = context.pipeline.searcher
+    reply = await context.service.ask(text)
     results = [
-        render.inline_article(hit, searcher.document(hit.paragraph.document), context.texts)
-        for hit in answer.hits
+        render.inline_article(hit, reply.snapshot.document(hit.paragraph.document), context.texts)
+        for hit in reply.hits
     ]
     # Personal: the results' labels are in the asking user's language.
     await inline.answer(results, cache_time=INLINE_CACHE_SECONDS, is_personal=True)
@@ -190,12 +187,11 @@ async def reload_command(update: Update, context: BotContext) -> None:
     user = update.effective_user
     log.info("reload requested by administrator %s", user.id if user else "?")
     await message.reply_text(render.notice(context.texts.reloading))
-    error = await admin.reload_index(context.shared)
+    error = await context.service.try_reload()
     if error is not None:
         await message.reply_text(render.reload_failed(error, context.texts))
         return
-    facts = admin.index_facts(context.pipeline.searcher)
-    await message.reply_text(render.reloaded(facts, context.texts))
+    await message.reply_text(render.reloaded(context.service.snapshot.manifest, context.texts))
 
 
 async def stats_command(update: Update, context: BotContext) -> None:
@@ -204,8 +200,11 @@ async def stats_command(update: Update, context: BotContext) -> None:
     if not context.shared.is_admin(update):
         await message.reply_text(render.notice(context.texts.not_allowed))
         return
-    facts = admin.index_facts(context.pipeline.searcher)
-    await message.reply_text(render.stats(context.shared.stats, facts, context.texts))
+    service = context.service
+    text = render.stats(
+        service.stats, context.shared.stats, service.snapshot.manifest, context.texts
+    )
+    await message.reply_text(text)
 
 
 async def on_error(update: object, context: BotContext) -> None:
@@ -247,7 +246,7 @@ async def _slow_down(update: Update, context: BotContext, verdict: Verdict) -> N
     """Ask a user over the rate limit to wait; by message only the first time."""
     # A notice for every further message would be the very flood the limit stops. Queries
     # must be answered anyway (a button spins until then), and their answers are no messages.
-    texts, limit = context.texts, context.shared.bot.questions_per_minute
+    texts, limit = context.texts, context.shared.config.bot.questions_per_minute
     if update.callback_query is not None:
         await update.callback_query.answer(texts.slow_down.format(limit=limit))
     elif update.inline_query is not None:
@@ -270,25 +269,25 @@ def _pressed(update: Update) -> tuple[CallbackQuery, str]:
 
 async def _pressed_paragraph(
     update: Update, context: BotContext
-) -> tuple[Paragraph, Message, Searcher] | None:
+) -> tuple[Paragraph, Message, Snapshot] | None:
     """Answer the callback query; return the paragraph its button names, the message to
-    reply to and the searcher they belong to, or None (with a notice) if either is gone."""
+    reply to and the snapshot they belong to, or None (with a notice) if either is gone."""
     query, ref = _pressed(update)
-    searcher = context.pipeline.searcher
-    paragraph = keyboards.find_paragraph(ref, searcher)
+    snapshot = context.service.snapshot
+    paragraph = keyboards.find_paragraph(ref, snapshot)
     target = _reply_target(query)
     if paragraph is None or target is None:
         await query.answer(context.texts.stale)
         return None
     await query.answer()
-    return paragraph, target, searcher
+    return paragraph, target, snapshot
 
 
 def _searchable(text: str, context: BotContext) -> str | None:
-    """The question as check_query() cleans it, or None when it is empty or too long."""
+    """The question as the service cleans it, or None when it is empty or too long."""
     try:
-        return check_query(text, context.search.max_query_chars)
-    except QueryError:
+        return context.service.check(text)
+    except QuestionError:
         return None
 
 
@@ -313,25 +312,26 @@ def _reply_target(query: CallbackQuery) -> Message | None:
     return query.message if isinstance(query.message, Message) else None
 
 
-async def _send_answer(to: Message, answer: Answer, searcher: Searcher, texts: Texts) -> None:
+async def _send_reply(to: Message, reply: Reply, texts: Texts) -> None:
     """The best paragraph with its buttons, or "no close answer" with the nearest questions."""
-    best = answer.best
-    if answer.answered and best is not None:
-        await _send_paragraph(to, best.paragraph, searcher, texts, best.highlight)
+    best = reply.best
+    if reply.answered and best is not None:
+        await _send_paragraph(to, best.paragraph, reply.snapshot, texts, best.highlight)
         return
-    nearest = answer.nearest_questions
+    nearest = reply.nearest_questions
     markup = keyboards.suggestions_keyboard(nearest) if nearest else None
-    await _send(to, render.no_answer(answer, texts), markup, quote=True)
+    chunks = render.no_answer(reply.query, nearest, texts)
+    await _send(to, chunks, markup, quote=True)
 
 
 async def _send_paragraph(
     to: Message,
     paragraph: Paragraph,
-    searcher: Searcher,
+    snapshot: Snapshot,
     texts: Texts,
     highlight: str | None = None,
 ) -> None:
-    chunks = render.answer(paragraph, searcher.document(paragraph.document), texts, highlight)
+    chunks = render.answer(paragraph, snapshot.document(paragraph.document), texts, highlight)
     await _send(to, chunks, keyboards.answer_keyboard(paragraph, texts), quote=True)
 
 

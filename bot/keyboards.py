@@ -14,8 +14,8 @@ from enum import StrEnum
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, ReplyKeyboardMarkup
 
-from retrieval.corpus import Paragraph
-from retrieval.search import Hit, Searcher
+from service.records import Hit, Paragraph
+from service.snapshot import Snapshot
 
 from .render import shorten
 from .texts import Texts
@@ -49,14 +49,14 @@ def paragraph_ref(paragraph: Paragraph) -> str:
     return "#" + _digest(paragraph.document) + paragraph.id.removeprefix(paragraph.document)
 
 
-def find_paragraph(ref: str, searcher: Searcher) -> Paragraph | None:
+def find_paragraph(ref: str, snapshot: Snapshot) -> Paragraph | None:
     """The paragraph `ref` names in the current index, or None if it is gone."""
     if not ref.startswith("#"):
-        return searcher.paragraph(ref)
+        return snapshot.paragraph(ref)
     digest, rest = ref[1 : 1 + _DIGEST_CHARS], ref[1 + _DIGEST_CHARS :]
-    for document in searcher.documents:
+    for document in snapshot.documents:
         if _digest(document.id) == digest:
-            return searcher.paragraph(document.id + rest)
+            return snapshot.paragraph(document.id + rest)
     return None
 
 

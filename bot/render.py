@@ -11,19 +11,21 @@ from __future__ import annotations
 
 import html
 import re
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from telegram import InlineQueryResultArticle, InputTextMessageContent
 
-from retrieval.corpus import Document, Paragraph
-from retrieval.search import Answer, Hit, QueryError
+from service.answering import ServiceStats
+from service.decision import Decision
+from service.questions import QuestionError
+from service.records import Document, Hit, Manifest, Paragraph
 
 from .texts import Texts
 
 if TYPE_CHECKING:
-    from .context import Stats
+    from .context import BotStats
 
 MAX_MESSAGE_CHARS = 4096
 SNIPPET_CHARS = 200
@@ -257,13 +259,12 @@ def other_answers(query: str, hits: Sequence[Hit], texts: Texts) -> list[str]:
     return pack([title, *(_ranked(hit) for hit in hits)])
 
 
-def no_answer(answer: Answer, texts: Texts) -> list[str]:
+def no_answer(query: str, nearest: Sequence[Hit], texts: Texts) -> list[str]:
     """A plain "no close answer", and the nearest interviewer questions if there are any."""
-    blocks: list[Block] = [[Span(texts.no_answer.format(query=answer.query))]]
-    if answer.nearest_questions:
+    blocks: list[Block] = [[Span(texts.no_answer.format(query=query))]]
+    if nearest:
         questions = [
-            [Span(f"{number}. {hit.paragraph.question}")]
-            for number, hit in enumerate(answer.nearest_questions, 1)
+            [Span(f"{number}. {hit.paragraph.question}")] for number, hit in enumerate(nearest, 1)
         ]
         blocks.append(_lines([Span(texts.did_you_mean)], *questions))
     return pack(blocks)
@@ -317,7 +318,7 @@ def notice(text: str) -> str:
     return html.escape(text, quote=False)
 
 
-def query_error(error: QueryError, limit: int, texts: Texts) -> str:
+def query_error(error: QuestionError, limit: int, texts: Texts) -> str:
     """Why a question was not searched."""
     return notice(texts.empty if error.kind == "empty" else texts.too_long.format(limit=limit))
 
@@ -352,27 +353,28 @@ def _single_message(paragraph: Paragraph, document: Document, texts: Texts, high
     return pack(_answer_blocks(paragraph, document, texts, shortened, highlight))[0]
 
 
-def stats(counters: Stats, index: Mapping[str, Any], texts: Texts) -> str:
+def stats(service: ServiceStats, bot: BotStats, index: Manifest, texts: Texts) -> str:
     """The counters since start, and the index being served."""
-    seconds = int(counters.uptime)
+    seconds = int(service.uptime)
     uptime = f"{seconds // 3600}:{seconds // 60 % 60:02}:{seconds % 60:02}"
     return notice(
         texts.stats.format(
             uptime=uptime,
-            answered=counters.answered,
-            refused=counters.refused,
-            limited=counters.limited,
-            paragraphs=index["paragraphs"],
-            built_at=index["built_at"],
-            build_seconds=index["build_seconds"],
-            reloads=counters.reloads,
-            failed_reloads=counters.failed_reloads,
+            answered=service.decisions[Decision.ANSWERED],
+            uncertain=service.decisions[Decision.UNCERTAIN],
+            refused=service.decisions[Decision.NOT_COVERED],
+            limited=bot.limited,
+            paragraphs=index.count,
+            built_at=index.built_at,
+            build_seconds=index.build_seconds,
+            reloads=service.reloads,
+            failed_reloads=service.failed_reloads,
         )
     )
 
 
-def reloaded(index: Mapping[str, Any], texts: Texts) -> str:
-    return notice(texts.reloaded.format(paragraphs=index["paragraphs"], built_at=index["built_at"]))
+def reloaded(index: Manifest, texts: Texts) -> str:
+    return notice(texts.reloaded.format(paragraphs=index.count, built_at=index.built_at))
 
 
 def reload_failed(error: str, texts: Texts) -> str:

@@ -44,7 +44,7 @@ class Texts:
     reloading: str
     reloaded: str  # {paragraphs} {built_at}
     reload_failed: str  # {error}
-    # {uptime} {answered} {refused} {limited} {paragraphs} {built_at} {build_seconds}
+    # {uptime} {answered} {uncertain} {refused} {limited} {paragraphs} {built_at} {build_seconds}
     # {reloads} {failed_reloads}
     stats: str
 
@@ -96,7 +96,7 @@ RUSSIAN = Texts(
     reloaded="Индекс обновлён: {paragraphs} абзацев, собран {built_at}.",
     reload_failed="Индекс не обновлён, работает прежний. Ошибка: {error}",
     stats="Работаю {uptime}\n"
-    "Вопросов: с ответом {answered}, без близкого ответа {refused}, "
+    "Вопросов: с ответом {answered}, неуверенных {uncertain}, без ответа {refused}, "
     "отклонено по лимиту {limited}\n"
     "Индекс: {paragraphs} абзацев, собран {built_at} за {build_seconds} с\n"
     "Перезагрузок индекса: {reloads}, неудачных: {failed_reloads}",
@@ -149,7 +149,7 @@ ENGLISH = Texts(
     reloaded="Index reloaded: {paragraphs} paragraphs, built {built_at}.",
     reload_failed="The index was not reloaded; the previous one keeps serving. Error: {error}",
     stats="Up for {uptime}\n"
-    "Questions: answered {answered}, no close answer {refused}, "
+    "Questions: answered {answered}, uncertain {uncertain}, not covered {refused}, "
     "over the rate limit {limited}\n"
     "Index: {paragraphs} paragraphs, built {built_at} in {build_seconds} s\n"
     "Index reloads: {reloads}, failed: {failed_reloads}",

@@ -1,46 +1,58 @@
-"""Plain-text and JSON views of answers, for the command line."""
+"""Plain-text views of replies and scores, for the command line."""
 
 from __future__ import annotations
 
 import textwrap
-from typing import Any
+from collections.abc import Sequence
 
-from retrieval.evaluation import Scores
-from retrieval.search import Answer, Hit
+from service.decision import Decision
+from service.evaluation import Scores
+from service.records import Document, Hit
+from service.replies import Reply
 
-
-def hit_json(hit: Hit) -> dict[str, Any]:
-    p = hit.paragraph
-    return {
-        "rank": hit.rank,
-        "score": round(hit.score, 4),
-        "text": p.text,
-        "question": p.question,
-        "section": p.section,
-        "document": p.document,
-        "paragraph_id": p.id,
-        "highlight": hit.highlight,
-    }
+CHAT_HELP = (
+    "Type a question in Russian, English or Kazakh and press Enter.\n"
+    "/help  this text\n"
+    "/quit  leave (or Ctrl-D)"
+)
 
 
-def answer_json(answer: Answer) -> dict[str, Any]:
-    return {
-        "query": answer.query,
-        "answered": answer.answered,
-        "hits": [hit_json(h) for h in answer.hits],
-    }
+def chat_banner(documents: Sequence[Document]) -> str:
+    titles = ", ".join(d.title for d in documents)
+    return f"Ask about: {titles}\n/help for help, /quit to leave.\n"
 
 
-def answer_text(answer: Answer, title: str, width: int = 88) -> str:
-    """The best paragraph, its interviewer question and score; says so below the threshold."""
-    best = answer.best
+def reply_text(reply: Reply, width: int = 88) -> str:
+    """The answer, the closest passages with a caveat, or a plain "not covered"."""
+    best = reply.best
     if best is None:
         return "The index is empty."
+    if reply.decision is Decision.NOT_COVERED:
+        return _not_covered(reply)
     lines = []
-    if not answer.answered:
-        lines.append(f"No close answer in the interview (best score {best.score:.3f}). Nearest:")
-    p = best.paragraph
-    lines.append(f"Q: {p.question}")
+    if reply.decision is Decision.UNCERTAIN:
+        lines.append("Closest passages; the interview may not answer this directly.")
+        lines.append("")
+    for hit in reply.passages:
+        lines.extend(_passage(hit, reply, width))
+    return "\n".join(lines).rstrip()
+
+
+def _not_covered(reply: Reply) -> str:
+    if reply.uncovered_terms:
+        lines = [f"The interview does not mention {', '.join(reply.uncovered_terms)}."]
+    else:
+        lines = ["The interview does not cover this question."]
+    if reply.nearest_questions:
+        lines.append("The interviewer asked:")
+        lines.extend(f"  - {shorten(h.paragraph.question, 120)}" for h in reply.nearest_questions)
+    return "\n".join(lines)
+
+
+def _passage(hit: Hit, reply: Reply, width: int) -> list[str]:
+    p = hit.paragraph
+    title = reply.snapshot.document(p.document).title
+    lines = [f"Q: {p.question}"]
     if p.section:
         lines.append(f"[{p.section}]")
     lines.append("")
@@ -48,9 +60,15 @@ def answer_text(answer: Answer, title: str, width: int = 88) -> str:
     lines.append("")
     lines.append(
         f"— {title}, answer {p.answer_no}, paragraph {p.position} of {p.count} "
-        f"({p.id}, score {best.score:.3f})"
+        f"({p.id}, score {hit.score:.3f})"
     )
-    return "\n".join(lines)
+    lines.append("")
+    return lines
+
+
+def shorten(text: str, limit: int) -> str:
+    text = " ".join(text.split())
+    return text if len(text) <= limit else text[: limit - 1].rsplit(" ", 1)[0] + "…"
 
 
 def scores_table(scores: list[Scores]) -> str:

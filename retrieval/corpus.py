@@ -29,6 +29,8 @@ from pathlib import Path
 from typing import Any
 
 MAX_PARAGRAPH_CHARS = 20_000
+# A topic labels a button: it must fit on one.
+MAX_TOPIC_CHARS = 40
 
 QUESTION_LABELS = ("Вопрос", "Question")
 ANSWER_LABELS = ("Ответ", "Answer")
@@ -37,7 +39,16 @@ _LABELS_HINT = "'Вопрос<TAB>', 'Ответ<TAB>' (or 'Question<TAB>', 'Ans
 _WORD = re.compile(r"\w+")
 _LABEL_WITHOUT_TAB = re.compile(r"(Вопрос|Ответ|Question|Answer)[ :]")
 _TOML_POSITION = re.compile(r" \(at line (\d+), column (\d+)\)$")
-_SIDECAR_FIELDS = ("title", "date", "interviewee", "source_url", "language")
+_SIDECAR_FIELDS = (
+    "title",
+    "date",
+    "interviewee",
+    "interviewer",
+    "outlet",
+    "source_url",
+    "language",
+    "topics",
+)
 
 
 def _one_line(text: str) -> str:
@@ -66,9 +77,14 @@ class Document:
     title: str
     path: Path
     date: str | None = None
-    interviewee: str | None = None
+    interviewee: str | None = None  # who answers
+    interviewer: str | None = None  # who asks
+    outlet: str | None = None  # the publication the interview appeared in
     source_url: str | None = None
     language: str = "ru"
+    # A short label for each interviewer question, in order; empty when the sidecar gives
+    # none (the index then derives them).
+    topics: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -193,19 +209,18 @@ def _parse(
     path: Path, data: bytes, sidecar: Path, sidecar_data: bytes | None
 ) -> tuple[Document, tuple[Paragraph, ...]]:
     metadata = {} if sidecar_data is None else _metadata(sidecar, sidecar_data)
-    document = Document(
-        id=path.stem,
-        title=metadata.get("title", path.stem),
-        path=path,
-        date=metadata.get("date"),
-        interviewee=metadata.get("interviewee"),
-        source_url=metadata.get("source_url"),
-        language=metadata.get("language", "ru"),
-    )
+    topics = metadata.pop("topics", ())
+    metadata.setdefault("title", path.stem)
+    document = Document(id=path.stem, path=path, topics=tuple(topics), **metadata)
     parser = _Parser(path)
     for number, line in _lines(_decode(path, data)):
         parser.feed(number, line)
-    return document, parser.finish()
+    paragraphs = parser.finish()
+    questions = paragraphs[-1].answer_no
+    if topics and len(topics) != questions:
+        reason = f"'topics' has {len(topics)} labels, {path.name} has {questions} questions"
+        raise CorpusError(sidecar, None, reason)
+    return document, paragraphs
 
 
 def _lines(text: str) -> Iterator[tuple[int, str]]:
@@ -332,7 +347,7 @@ class _Parser:
         return tuple(self.records)
 
 
-def _metadata(path: Path, data: bytes) -> dict[str, str]:
+def _metadata(path: Path, data: bytes) -> dict[str, Any]:
     try:
         table = tomllib.loads(_decode(path, data))
     except tomllib.TOMLDecodeError as e:
@@ -342,7 +357,7 @@ def _metadata(path: Path, data: bytes) -> dict[str, str]:
             raise CorpusError(path, None, f"not valid TOML: {message}") from e
         reason = f"not valid TOML: {message[: position.start()]} (column {position[2]})"
         raise CorpusError(path, int(position[1]), reason) from e
-    metadata: dict[str, str] = {}
+    metadata: dict[str, Any] = {}
     for name, value in table.items():
         if name not in _SIDECAR_FIELDS:
             raise CorpusError(
@@ -351,11 +366,10 @@ def _metadata(path: Path, data: bytes) -> dict[str, str]:
         # An unquoted TOML date is what people write for a date; accept it as the ISO string.
         if name == "date" and type(value) is dt.date:
             value = value.isoformat()
-        if not isinstance(value, str):
-            kind = type(value).__name__
-            raise CorpusError(path, None, f"field '{name}' must be a string, not {kind}")
-        if not value.strip():
-            raise CorpusError(path, None, f"field '{name}' is empty; leave it out instead")
+        if name == "topics":
+            metadata[name] = _topics(path, value)
+            continue
+        _check_text(path, name, value)
         if name == "date":
             try:
                 value = dt.date.fromisoformat(value).isoformat()
@@ -364,3 +378,23 @@ def _metadata(path: Path, data: bytes) -> dict[str, str]:
                 raise CorpusError(path, None, reason) from e
         metadata[name] = value
     return metadata
+
+
+def _check_text(path: Path, name: str, value: object) -> None:
+    if not isinstance(value, str):
+        kind = type(value).__name__
+        raise CorpusError(path, None, f"field '{name}' must be a string, not {kind}")
+    if not value.strip():
+        raise CorpusError(path, None, f"field '{name}' is empty; leave it out instead")
+
+
+def _topics(path: Path, value: object) -> list[str]:
+    if not isinstance(value, list):
+        kind = type(value).__name__
+        raise CorpusError(path, None, f"field 'topics' must be a list of strings, not {kind}")
+    for number, topic in enumerate(value, 1):
+        _check_text(path, f"topics[{number}]", topic)
+        if len(topic) > MAX_TOPIC_CHARS:
+            reason = f"topics[{number}] is {len(topic)} characters; at most {MAX_TOPIC_CHARS}"
+            raise CorpusError(path, None, reason)
+    return [" ".join(topic.split()) for topic in value]

@@ -19,21 +19,22 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from . import ann, store, views
+from . import ann, labels, store, views
 from .corpus import Corpus, Document, Paragraph
 from .model import ModelSpec, model_fingerprint
+from .projection import Projection, fit_projection
 
 if TYPE_CHECKING:
     import faiss
-    from sentence_transformers import SentenceTransformer
 
 log = logging.getLogger(__name__)
 
-FORMAT_VERSION = 2
+FORMAT_VERSION = 3
 MANIFEST = "manifest.json"
 RECORDS = "records.json"
 EMBEDDINGS = "embeddings.npy"
 VECTORS = "vectors.faiss"
+MAP = "map.npy"
 
 
 class IndexLoadError(RuntimeError):
@@ -66,6 +67,9 @@ class LoadedIndex:
     faiss: faiss.Index
     view_vectors: np.ndarray  # every embedded view, memory-mapped
     sentence_rows: tuple[tuple[int, ...], ...]  # per paragraph: its sentences' rows above
+    labels: dict[str, str]  # topic label per interviewer question (labels.answer_key)
+    projection: Projection  # the corpus map's axes
+    map_points: np.ndarray  # (paragraphs, 2): each paragraph on the map, memory-mapped
 
     @property
     def documents(self) -> tuple[Document, ...]:
@@ -77,39 +81,40 @@ class LoadedIndex:
 
 
 def build_index(
-    corpus: Corpus,
-    spec: ModelSpec,
-    root: Path,
-    model: Callable[[], SentenceTransformer],
-    *,
-    batch_size: int = 16,
-    progress: bool = False,
+    corpus: Corpus, spec: ModelSpec, root: Path, embed: Callable[[list[str]], np.ndarray]
 ) -> Manifest:
-    """Embed the corpus and publish a new build under `root`; the model loads only if needed."""
+    """Embed the corpus and publish a new build under `root`.
+
+    `embed` turns passages into normalised vectors; it is called only for texts that the
+    live build has not embedded already, so an unchanged corpus never loads the model.
+    """
     started = time.perf_counter()
     fingerprint = model_fingerprint(spec)
     plans = [views.views(p) for p in corpus.paragraphs]
-    texts = list(dict.fromkeys(t for plan in plans for t in plan.all_texts))
+    given = labels.given_labels(corpus)
+    unlabelled = {
+        labels.answer_key(p): p.question
+        for p in corpus.paragraphs
+        if labels.answer_key(p) not in given
+    }
+    label_texts = [t for q in unlabelled.values() for t in (q, *labels.candidates(q))]
+    texts = list(dict.fromkeys([*(t for plan in plans for t in plan.all_texts), *label_texts]))
     keys = [_embedding_key(fingerprint, spec.passage_prompt, t) for t in texts]
-    cached = _previous_embeddings(root)
-    todo = [i for i, key in enumerate(keys) if key not in cached]
-    fresh: dict[str, np.ndarray] = {}
-    if todo:
-        vectors = model().encode(
-            [texts[i] for i in todo],
-            prompt=spec.passage_prompt,
-            batch_size=batch_size,
-            normalize_embeddings=True,
-            convert_to_numpy=True,
-            show_progress_bar=progress,
-        )
-        fresh = {keys[i]: v for i, v in zip(todo, vectors, strict=True)}
-    view_matrix = np.stack([fresh[k] if k in fresh else cached[k] for k in keys])
-    view_matrix = view_matrix.astype(np.float32)
+    view_matrix, reused = _embeddings(texts, keys, _previous_embeddings(root), embed)
     row_of = {t: i for i, t in enumerate(texts)}
     vector_of = {t: view_matrix[i] for t, i in row_of.items()}
     matrix = np.stack([views.paragraph_vector(plan, vector_of) for plan in plans])
     sentence_rows = [[row_of[s] for s in plan.sentences] for plan in plans]
+    answers: dict[str, list[np.ndarray]] = {}
+    for paragraph, vector in zip(corpus.paragraphs, matrix, strict=True):
+        answers.setdefault(labels.answer_key(paragraph), []).append(vector)
+    derived = {
+        key: labels.derive_label(
+            question, vector_of[question], labels.mean_vector(answers[key]), vector_of
+        )
+        for key, question in unlabelled.items()
+    }
+    projection = fit_projection(matrix)
     index = make_faiss_index(matrix)
 
     build = store.new_build(root)
@@ -128,15 +133,18 @@ def build_index(
             index_type=type(index).__name__,
             built_at=datetime.now(UTC).isoformat(timespec="seconds"),
             build_seconds=round(time.perf_counter() - started, 3),
-            reused_embeddings=len(keys) - len(todo),
+            reused_embeddings=reused,
         )
         records = {
             "documents": [_document_record(d) for d in corpus.documents],
             "paragraphs": [asdict(p) for p in corpus.paragraphs],
             "sentence_rows": sentence_rows,
+            "labels": {**given, **derived},
+            "projection": projection.to_json(),
             "embedding_keys": keys,
         }
         _write_build(build, manifest, records, view_matrix, index)
+        np.save(build / MAP, projection(matrix).astype(np.float32))
         store.publish(root, build)
     except BaseException:
         store.discard(build)
@@ -144,11 +152,27 @@ def build_index(
     log.info(
         "indexed %d paragraphs (%d of %d texts embedded) in %.2fs",
         manifest.count,
-        len(todo),
+        len(keys) - reused,
         len(keys),
         manifest.build_seconds,
     )
     return manifest
+
+
+def _embeddings(
+    texts: list[str],
+    keys: list[str],
+    cached: dict[str, np.ndarray],
+    embed: Callable[[list[str]], np.ndarray],
+) -> tuple[np.ndarray, int]:
+    """The texts' vectors, taken from `cached` where their key is there; how many were."""
+    todo = [i for i, key in enumerate(keys) if key not in cached]
+    fresh: dict[str, np.ndarray] = {}
+    if todo:
+        vectors = embed([texts[i] for i in todo])
+        fresh = {keys[i]: v for i, v in zip(todo, vectors, strict=True)}
+    matrix = np.stack([fresh[k] if k in fresh else cached[k] for k in keys])
+    return matrix.astype(np.float32), len(keys) - len(todo)
 
 
 def make_faiss_index(matrix: np.ndarray) -> faiss.Index:
@@ -171,7 +195,10 @@ def load_index(root: Path, spec: ModelSpec, corpus_fingerprint: str | None = Non
         documents = tuple(_document(d) for d in records["documents"])
         paragraphs = tuple(Paragraph(**p) for p in records["paragraphs"])
         sentence_rows = tuple(tuple(rows) for rows in records["sentence_rows"])
+        topic_labels = dict(records["labels"])
+        projection = Projection.from_json(records["projection"])
         view_vectors = np.load(build / EMBEDDINGS, mmap_mode="r")
+        map_points = np.load(build / MAP, mmap_mode="r")
         # Memory-mapped when large: no copy, no private memory (see retrieval/ann.py).
         index = faiss.read_index(str(build / VECTORS), ann.io_flags(build / VECTORS))
     except (OSError, ValueError, KeyError, TypeError, RuntimeError) as exc:
@@ -179,13 +206,25 @@ def load_index(root: Path, spec: ModelSpec, corpus_fingerprint: str | None = Non
             f"index in {build} is damaged ({_first_line(exc)}): run `interview-bot index`"
         ) from exc
     rows_fit = all(0 <= r < len(view_vectors) for rows in sentence_rows for r in rows)
-    if not (index.ntotal == len(paragraphs) == len(sentence_rows) == manifest.count and rows_fit):
+    labelled = all(labels.answer_key(p) in topic_labels for p in paragraphs)
+    counts = {index.ntotal, len(paragraphs), len(sentence_rows), len(map_points), manifest.count}
+    if not (len(counts) == 1 and rows_fit and labelled):
         raise IndexLoadError(
             f"index in {build} is damaged: manifest says {manifest.count} paragraphs, "
             f"found {index.ntotal} vectors and {len(paragraphs)} records: run `interview-bot index`"
         )
     corpus = Corpus(documents, paragraphs, manifest.corpus_fingerprint)
-    return LoadedIndex(build, manifest, corpus, index, view_vectors, sentence_rows)
+    return LoadedIndex(
+        build,
+        manifest,
+        corpus,
+        index,
+        view_vectors,
+        sentence_rows,
+        topic_labels,
+        projection,
+        map_points,
+    )
 
 
 def read_manifest(build: Path) -> Manifest:

@@ -14,14 +14,15 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from fake_telegram import FakeTelegram, polling
+from fake_telegram import FakeTelegram
 
-from bot.application import ALLOWED_UPDATES, BotApplication, build_application
-from bot.context import Reload
-from interview_bot import app
-from interview_bot.settings import Settings, TelegramSettings, load_settings
-from retrieval.pipeline import AnswerPipeline
-from retrieval.search import Searcher
+from bot.application import BotApplication, build_application, serving_bot
+from bot.settings import BotConfig, BotSettings, TelegramSettings
+from service.answering import AnswerService
+from service.encoder import Encoder, quiet_libraries
+from service.replies import Reply
+from service.settings import Settings, load_settings
+from service.snapshot import open_snapshot, rebuild_index
 
 ROOT = Path(__file__).resolve().parent.parent
 MODEL_CACHE = ROOT / ".cache" / "models"
@@ -66,19 +67,34 @@ def config_file(tmp_path: Path) -> Path:
 
 
 @pytest.fixture(scope="session")
-def built_settings(tmp_path_factory: pytest.TempPathFactory) -> Settings:
+def encoder(tmp_path_factory: pytest.TempPathFactory) -> Encoder:
+    """The real model, loaded once for the session."""
+    quiet_libraries()
+    settings = load_settings(write_config(tmp_path_factory.mktemp("model")), env={})
+    return Encoder.load(settings.model.spec())
+
+
+@pytest.fixture(scope="session")
+def built_settings(tmp_path_factory: pytest.TempPathFactory, encoder: Encoder) -> Settings:
     """Settings whose index over the seed corpus is built once for the session."""
     folder = tmp_path_factory.mktemp("built")
     copy_seed_corpus(folder / "corpus")
     settings = load_settings(write_config(folder), env={})
-    app.quiet_libraries()
-    app.rebuild_index(settings)
+    rebuild_index(settings, encoder.passages)
     return settings
 
 
-@pytest.fixture(scope="session")
-def searcher(built_settings: Settings) -> Searcher:
-    return app.open_searcher(built_settings)
+def open_service(settings: Settings, encoder: Encoder) -> AnswerService:
+    """A service on `settings`' index, with the session's model."""
+    return AnswerService(settings, encoder, open_snapshot(settings))
+
+
+@pytest.fixture
+async def service(built_settings: Settings, encoder: Encoder) -> AsyncIterator[AnswerService]:
+    """The answering service on the session's index, for one test (its own batching loop)."""
+    service = open_service(built_settings, encoder)
+    yield service
+    await service.close()
 
 
 @pytest.fixture
@@ -88,34 +104,28 @@ async def tg() -> AsyncIterator[FakeTelegram]:
         yield server
 
 
-def talking_to(tg: FakeTelegram, settings: Settings, **sections: dict[str, Any]) -> Settings:
-    """`settings` pointed at the fake server, with fields of other sections overridden."""
-    changed = {
-        name: dataclasses.replace(getattr(settings, name), **fields)
-        for name, fields in sections.items()
-    }
+def talking_to(tg: FakeTelegram, **bot: Any) -> BotConfig:
+    """Bot settings pointed at the fake server, with [bot] fields set from `bot`."""
     telegram = TelegramSettings(base_url=tg.base_url, token=tg.token)
-    return dataclasses.replace(settings, telegram=telegram, **changed)
+    return BotConfig(telegram, dataclasses.replace(BotSettings(), **bot))
 
 
 @contextlib.asynccontextmanager
-async def running_bot(
-    settings: Settings, searcher: Searcher, reload: Reload | None = None
-) -> AsyncIterator[BotApplication]:
-    """The real bot Application, long polling the fake server that `settings` point at."""
-    pipeline = AnswerPipeline(searcher)
-    try:
-        application = build_application(settings, pipeline, reload)
-        async with polling(application, ALLOWED_UPDATES):
-            yield application
-    finally:
-        await pipeline.close()
+async def running_bot(service: AnswerService, config: BotConfig) -> AsyncIterator[BotApplication]:
+    """The real bot Application, long polling the fake server that `config` points at."""
+    application = build_application(service, config)
+    async with serving_bot(application, poll_timeout=1):
+        yield application
 
 
 @pytest.fixture
-async def bot(
-    tg: FakeTelegram, built_settings: Settings, searcher: Searcher
-) -> AsyncIterator[BotApplication]:
+async def bot(tg: FakeTelegram, service: AnswerService) -> AsyncIterator[BotApplication]:
     """The bot on the session's index, talking to `tg`."""
-    async with running_bot(talking_to(tg, built_settings), searcher) as application:
+    async with running_bot(service, talking_to(tg)) as application:
         yield application
+
+
+def ask(service: AnswerService, question: str) -> Reply:
+    """The service's reply to one question, answered now (no event loop needed)."""
+    (reply,) = service.answer([service.check(question)])
+    return reply

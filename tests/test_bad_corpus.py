@@ -13,9 +13,9 @@ from click.testing import CliRunner
 from conftest import write_config
 
 from interview_bot.cli import cli
-from interview_bot.settings import load_settings
 from retrieval.index import load_index
 from retrieval.search import Searcher
+from service.settings import load_settings
 
 
 def _empty(corpus: Path) -> None:
@@ -84,7 +84,7 @@ def good_index(built_settings) -> Path:
 
 @pytest.mark.parametrize(("name", "spoil", "expected"), CASES, ids=[c[0] for c in CASES])
 def test_bad_corpus_is_refused_and_the_index_kept(
-    tmp_path, good_index, searcher, name, spoil, expected
+    tmp_path, good_index, encoder, name, spoil, expected
 ):
     corpus = tmp_path / "corpus"
     shutil.copytree(good_index.parent / "corpus", corpus)
@@ -105,7 +105,6 @@ def test_bad_corpus_is_refused_and_the_index_kept(
     # The kept index still answers (loaded without the spoilt corpus's fingerprint).
     settings = load_settings(config, env={})
     kept = load_index(settings.index.dir, settings.model.spec())
-    answer = Searcher(kept, searcher.model, query_prompt="query: ", threshold=0.0).search(
-        "Следующий форум планируется провести в Астрахани"
-    )
-    assert answer.best.paragraph.id == "interview/2.2"
+    question = "Следующий форум планируется провести в Астрахани"
+    (ranking,) = Searcher(kept).rank([question], encoder.queries([question]), 1)
+    assert ranking.best.paragraph.id == "interview/2.2"

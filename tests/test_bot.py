@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import copy
+import dataclasses
 import datetime
 import logging
 import os
@@ -18,18 +19,17 @@ from typing import Any
 
 import pytest
 from click.testing import CliRunner
-from conftest import running_bot, talking_to
+from conftest import ask, open_service, running_bot, talking_to
 from fake_telegram import Call, FakeTelegram, free_port, parse_telegram_html
 
-from bot.application import ALLOWED_UPDATES, BotApplication, Webhook, build_application
+from bot.application import ALLOWED_UPDATES, BotApplication, Webhook, build_application, serving_bot
 from bot.context import shared_of
 from bot.logs import REDACTED, RedactSecrets
 from bot.texts import ENGLISH, LANGUAGES, RUSSIAN
-from interview_bot import app as wiring
 from interview_bot.cli import cli
-from interview_bot.settings import Settings
-from retrieval.pipeline import AnswerPipeline
-from retrieval.search import Searcher
+from service.answering import AnswerService
+from service.encoder import Encoder
+from service.settings import Settings
 
 Json = dict[str, Any]
 
@@ -86,8 +86,8 @@ def mentioning(tg: FakeTelegram, text: str) -> Json:
     return tg.text_update(f"{mention} {text}".strip(), entities=[entity], chat_type="supergroup")
 
 
-def best_id(searcher: Searcher, question: str) -> str:
-    answer = searcher.search(question)
+def best_id(service: AnswerService, question: str) -> str:
+    answer = ask(service, question)
     assert answer.answered and answer.best is not None
     return answer.best.paragraph.id
 
@@ -96,23 +96,23 @@ def best_id(searcher: Searcher, question: str) -> str:
 
 
 async def test_question_gets_its_paragraph_as_a_reply(
-    bot: BotApplication, tg: FakeTelegram, searcher: Searcher
+    bot: BotApplication, tg: FakeTelegram, service: AnswerService
 ) -> None:
-    assert best_id(searcher, TREATY) == "interview/2.2"  # the premise, checked on the real index
-    expected = searcher.paragraph("interview/2.2")
+    assert best_id(service, TREATY) == "interview/2.2"  # the premise, checked on the real index
+    expected = service.snapshot.paragraph("interview/2.2")
     assert expected is not None
     update = tg.text_update(TREATY)
     pushed = time.monotonic()
     answer = await reply(tg, update)
     latency = calls(tg, "sendMessage")[0].time - pushed
 
-    title = searcher.documents[0].title
+    title = service.snapshot.documents[0].title
     assert answer["text"] == (
         f"{expected.question}\n{expected.section}\n\n{expected.text}\n\n"
         f"Источник: {title}\nАбзац 2 из 3"
     )
     # The sentence closest to the question is in bold inside the paragraph.
-    best = searcher.search(TREATY).best
+    best = ask(service, TREATY).best
     assert best is not None and best.highlight != expected.text
     assert best.highlight.startswith("Идеальным было бы его подписание")
     assert entity_texts(answer, "bold") == [expected.question, best.highlight]
@@ -152,9 +152,9 @@ async def test_long_polling_confirms_every_update_once(
 
 
 async def test_other_answers_then_one_of_them_then_its_other_answers(
-    bot: BotApplication, tg: FakeTelegram, searcher: Searcher
+    bot: BotApplication, tg: FakeTelegram, service: AnswerService
 ) -> None:
-    hits = searcher.search(TREATY).hits
+    hits = ask(service, TREATY).hits
     assert hits[0].paragraph.id == "interview/2.2"
     question = tg.text_update(TREATY)
     answer = await reply(tg, question)
@@ -185,14 +185,14 @@ async def test_other_answers_then_one_of_them_then_its_other_answers(
 
 
 async def test_whole_answer_shows_every_paragraph_in_order(
-    bot: BotApplication, tg: FakeTelegram, searcher: Searcher
+    bot: BotApplication, tg: FakeTelegram, service: AnswerService
 ) -> None:
     question = tg.text_update(TREATY)
     answer = await reply(tg, question)
     whole = await press(tg, "w:interview/2.2", answer)
-    shown = searcher.paragraph("interview/2.2")
+    shown = service.snapshot.paragraph("interview/2.2")
     assert shown is not None
-    paragraphs = searcher.whole_answer(shown)
+    paragraphs = service.snapshot.whole_answer(shown)
     assert [p.id for p in paragraphs] == ["interview/2.1", "interview/2.2", "interview/2.3"]
     positions = [whole["text"].index(p.text) for p in paragraphs]
     assert positions == sorted(positions)
@@ -201,17 +201,15 @@ async def test_whole_answer_shows_every_paragraph_in_order(
     assert "reply_markup" not in whole
 
 
-async def test_buttons_work_after_a_restart(
-    tg: FakeTelegram, built_settings: Settings, searcher: Searcher
-) -> None:
-    settings = talking_to(tg, built_settings)
-    async with running_bot(settings, searcher):
+async def test_buttons_work_after_a_restart(tg: FakeTelegram, service: AnswerService) -> None:
+    config = talking_to(tg)
+    async with running_bot(service, config):
         answer = await reply(tg, tg.text_update(ORBIT))
-    async with running_bot(settings, searcher):
+    async with running_bot(service, config):
         whole = await press(tg, "w:interview/3.1", answer)
-    orbit = searcher.paragraph("interview/3.1")
+    orbit = service.snapshot.paragraph("interview/3.1")
     assert orbit is not None
-    assert all(p.text in whole["text"] for p in searcher.whole_answer(orbit))
+    assert all(p.text in whole["text"] for p in service.snapshot.whole_answer(orbit))
 
 
 async def test_stale_buttons_get_a_notice(bot: BotApplication, tg: FakeTelegram) -> None:
@@ -239,10 +237,10 @@ async def test_stale_buttons_get_a_notice(bot: BotApplication, tg: FakeTelegram)
 
 
 async def test_off_topic_question_offers_the_nearest_questions(
-    bot: BotApplication, tg: FakeTelegram, searcher: Searcher
+    bot: BotApplication, tg: FakeTelegram, service: AnswerService
 ) -> None:
-    premise = searcher.search(OFF_TOPIC)
-    assert not premise.answered and premise.hits[0].score < searcher.threshold - 0.03
+    premise = ask(service, OFF_TOPIC)
+    assert not premise.answered and premise.hits[0].score < service.settings.search.threshold - 0.03
     nearest = [hit.paragraph for hit in premise.nearest_questions]
     assert len(nearest) == 3
 
@@ -257,12 +255,16 @@ async def test_off_topic_question_offers_the_nearest_questions(
     assert buttons(shown)[0][1] == f"o:{nearest[0].id}"
 
 
-async def test_html_in_the_question_is_escaped(tg: FakeTelegram, built_settings: Settings) -> None:
+async def test_html_in_the_question_is_escaped(
+    tg: FakeTelegram, built_settings: Settings, encoder: Encoder
+) -> None:
     # A threshold nothing reaches: the reply echoes the question whatever its score.
-    strict = talking_to(tg, built_settings, search={"threshold": 0.99})
+    search = dataclasses.replace(built_settings.search, threshold=0.99)
+    strict = open_service(dataclasses.replace(built_settings, search=search), encoder)
     question = "<b>договор</b> & <script>"
-    async with running_bot(strict, wiring.open_searcher(strict)):
+    async with running_bot(strict, talking_to(tg)):
         offer = await reply(tg, tg.text_update(question))
+    await strict.close()
     assert [c.status for c in calls(tg, "sendMessage")] == [200]  # the fake parsed the HTML
     assert offer["text"].startswith(f"В интервью нет близкого ответа на вопрос «{question}».")
     assert entity_texts(offer, "bold") == []
@@ -288,7 +290,7 @@ async def test_non_questions_get_a_short_reply(bot: BotApplication, tg: FakeTele
 # PTB's own RetryAfter warns about its int retry_after (deprecated since 22.2): not ours to fix.
 @pytest.mark.filterwarnings("ignore::telegram.warnings.PTBDeprecationWarning")
 async def test_retry_after_is_waited_out_and_the_reply_sent_once(
-    bot: BotApplication, tg: FakeTelegram, searcher: Searcher
+    bot: BotApplication, tg: FakeTelegram, service: AnswerService
 ) -> None:
     tg.fail_next("sendMessage", status=429, retry_after=1)
     tg.push_update(tg.text_update(ORBIT))
@@ -298,7 +300,7 @@ async def test_retry_after_is_waited_out_and_the_reply_sent_once(
     assert (failed.status, retried.status) == (429, 200)
     assert retried.time - failed.time >= 1.0
     (answer,) = tg.sent()
-    paragraph = searcher.paragraph(best_id(searcher, ORBIT))
+    paragraph = service.snapshot.paragraph(best_id(service, ORBIT))
     assert paragraph is not None and paragraph.text in answer["text"]
 
 
@@ -306,23 +308,25 @@ async def test_retry_after_is_waited_out_and_the_reply_sent_once(
 
 
 async def test_start_lists_the_documents_and_offers_examples(
-    bot: BotApplication, tg: FakeTelegram, searcher: Searcher
+    bot: BotApplication, tg: FakeTelegram, service: AnswerService
 ) -> None:
     start = await reply(tg, tg.text_update("/start"))
     assert start["text"].startswith("Я отвечаю на вопросы")
-    assert f"• {searcher.documents[0].title}" in start["text"]
+    assert f"• {service.snapshot.documents[0].title}" in start["text"]
     assert "@interview_test_bot" in start["text"]
     keyboard = calls(tg, "sendMessage")[0].params["reply_markup"]
     assert [row[0]["text"] for row in keyboard["keyboard"]] == list(RUSSIAN.examples)
     # Tapping an example sends it as a question.
     example = await reply(tg, tg.text_update(RUSSIAN.examples[0]))
-    assert buttons(example)[0][1] == f"o:{best_id(searcher, RUSSIAN.examples[0])}"
+    assert buttons(example)[0][1] == f"o:{best_id(service, RUSSIAN.examples[0])}"
 
 
-async def test_help_and_about(bot: BotApplication, tg: FakeTelegram, searcher: Searcher) -> None:
+async def test_help_and_about(
+    bot: BotApplication, tg: FakeTelegram, service: AnswerService
+) -> None:
     assert "/about — Источники ответов" in (await reply(tg, tg.text_update("/help")))["text"]
     about = await reply(tg, tg.text_update("/about"))
-    document = searcher.documents[0]
+    document = service.snapshot.documents[0]
     # The seed corpus has no date or URL yet: they are left out, not shown as "None".
     assert about["text"] == f"Источники\n\n• {document.title} ({document.interviewee})"
 
@@ -330,7 +334,7 @@ async def test_help_and_about(bot: BotApplication, tg: FakeTelegram, searcher: S
 async def test_commands_are_registered_in_both_languages(
     bot: BotApplication, tg: FakeTelegram
 ) -> None:
-    await bot.post_init(bot)  # type: ignore[misc]  # run_polling() calls it; here we do
+    # serving_bot() registered them on start.
     registered = {c.get("language_code"): c["commands"] for c in tg.calls("setMyCommands")}
     assert set(registered) == {None, "en"}
     for texts in LANGUAGES:
@@ -339,7 +343,7 @@ async def test_commands_are_registered_in_both_languages(
 
 
 async def test_english_interface_for_english_users(
-    bot: BotApplication, tg: FakeTelegram, searcher: Searcher
+    bot: BotApplication, tg: FakeTelegram, service: AnswerService
 ) -> None:
     start = await reply(tg, tg.text_update("/start", language_code="en-GB"))
     assert start["text"].startswith("I answer questions")
@@ -348,37 +352,37 @@ async def test_english_interface_for_english_users(
 
     question = ENGLISH.examples[1]
     answer = await reply(tg, tg.text_update(question, language_code="en"))
-    paragraph = searcher.paragraph(best_id(searcher, question))
+    paragraph = service.snapshot.paragraph(best_id(service, question))
     assert paragraph is not None
-    title = searcher.documents[0].title
+    title = service.snapshot.documents[0].title
     position = f"Paragraph {paragraph.position} of {paragraph.count}"
     assert answer["text"].endswith(f"Source: {title}\n{position}")
     assert [text for text, _ in buttons(answer)] == ["Other answers", "Whole answer"]
     whole = await press(tg, f"w:{paragraph.id}", answer, language_code="en")
-    assert whole["text"].endswith(f"Source: {searcher.documents[0].title}")
+    assert whole["text"].endswith(f"Source: {service.snapshot.documents[0].title}")
 
 
-async def test_every_example_question_is_answered(searcher: Searcher) -> None:
+async def test_every_example_question_is_answered(service: AnswerService) -> None:
     for texts in LANGUAGES:
-        answers = searcher.search_many(texts.examples)
+        answers = service.answer(texts.examples)
         assert [a.answered for a in answers] == [True] * len(texts.examples), texts.examples
 
 
 async def test_in_groups_only_mentions_and_replies_are_answered(
-    bot: BotApplication, tg: FakeTelegram, searcher: Searcher
+    bot: BotApplication, tg: FakeTelegram, service: AnswerService
 ) -> None:
     group = {"chat_type": "supergroup"}
     tg.push_update(tg.text_update(ORBIT, **group))  # other people's conversation
     tg.push_update(tg.sticker_update(**group))
     asked = mentioning(tg, ORBIT)
     answer = await reply(tg, asked)
-    orbit = searcher.paragraph(best_id(searcher, ORBIT))
+    orbit = service.snapshot.paragraph(best_id(service, ORBIT))
     assert orbit is not None and orbit.text in answer["text"]
     assert answer["chat"]["type"] == "supergroup"
     assert answer["reply_to_message"]["message_id"] == asked["message"]["message_id"]
 
     followup = await reply(tg, tg.text_update(CHINA, reply_to_bot=True, **group))
-    china = searcher.paragraph(best_id(searcher, CHINA))
+    china = service.snapshot.paragraph(best_id(service, CHINA))
     assert china is not None and china.text in followup["text"]
     assert len(calls(tg, "sendMessage")) == 2 and len(calls(tg, "sendChatAction")) == 2
 
@@ -392,9 +396,9 @@ async def test_in_groups_only_mentions_and_replies_are_answered(
 
 
 async def test_inline_query_offers_the_top_hits(
-    bot: BotApplication, tg: FakeTelegram, searcher: Searcher
+    bot: BotApplication, tg: FakeTelegram, service: AnswerService
 ) -> None:
-    hits = searcher.search(TREATY).hits
+    hits = ask(service, TREATY).hits
     tg.push_update(tg.inline_update(TREATY))
     (call,) = await tg.wait_for("answerInlineQuery")
     results = call["results"]
@@ -437,7 +441,7 @@ async def test_errors_are_logged_with_the_update_id_and_never_the_token(
     async def broken(query: str, top_k: int | None = None) -> None:
         raise RuntimeError(f"index unavailable at {tg.base_url}{tg.token}/")
 
-    monkeypatch.setattr(shared_of(bot).pipeline, "answer", broken)
+    monkeypatch.setattr(shared_of(bot).service, "ask", broken)
     update_id = tg.push_update(tg.text_update(ORBIT))
     await tg.wait_for("sendMessage", 2)
     assert tg.sent()[-1]["text"] == RUSSIAN.error
@@ -451,32 +455,21 @@ async def test_errors_are_logged_with_the_update_id_and_never_the_token(
 # ---- webhook and the serve command ---------------------------------------------------
 
 
-async def test_webhook_needs_the_secret_token(
-    tg: FakeTelegram, built_settings: Settings, searcher: Searcher
-) -> None:
+async def test_webhook_needs_the_secret_token(tg: FakeTelegram, service: AnswerService) -> None:
     port = free_port()
     hook = Webhook(f"http://127.0.0.1:{port}/telegram/hook", "s3cret_token-1", "127.0.0.1", port)
-    pipeline = AnswerPipeline(searcher)
-    application = build_application(talking_to(tg, built_settings), pipeline)
-    async with application:
-        await application.updater.start_webhook(**hook.options())
-        try:
-            await application.start()
-            assert tg.webhook is not None
-            assert (tg.webhook["url"], tg.webhook["secret_token"]) == (hook.url, hook.secret)
-            assert tg.webhook["allowed_updates"] == ALLOWED_UPDATES
-            assert await tg.post_webhook(hook.url, tg.text_update(ORBIT), "wrong") == 403
-            assert await tg.post_webhook(hook.url, tg.text_update(ORBIT)) == 403
-            assert await tg.deliver_to_webhook(tg.text_update(CHINA)) == 200
-            await tg.wait_for("sendMessage")
-            await asyncio.sleep(0.2)
-        finally:
-            await application.updater.stop()
-            if application.running:
-                await application.stop()
-            await pipeline.close()
+    application = build_application(service, talking_to(tg))
+    async with serving_bot(application, hook):
+        assert tg.webhook is not None
+        assert (tg.webhook["url"], tg.webhook["secret_token"]) == (hook.url, hook.secret)
+        assert tg.webhook["allowed_updates"] == ALLOWED_UPDATES
+        assert await tg.post_webhook(hook.url, tg.text_update(ORBIT), "wrong") == 403
+        assert await tg.post_webhook(hook.url, tg.text_update(ORBIT)) == 403
+        assert await tg.deliver_to_webhook(tg.text_update(CHINA)) == 200
+        await tg.wait_for("sendMessage")
+        await asyncio.sleep(0.2)
     (answer,) = tg.sent()
-    china = searcher.paragraph(best_id(searcher, CHINA))
+    china = service.snapshot.paragraph(best_id(service, CHINA))
     assert china is not None and china.text in answer["text"]
     assert tg.calls("getUpdates") == []
 

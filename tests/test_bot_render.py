@@ -15,8 +15,8 @@ from hypothesis import strategies as st
 from bot import keyboards, render
 from bot.keyboards import Action
 from bot.texts import ENGLISH, LANGUAGES, RUSSIAN, texts_for
-from retrieval.corpus import Document, Paragraph
-from retrieval.search import Answer, Hit, QueryError
+from service.questions import QuestionError
+from service.records import Document, Hit, Paragraph
 
 LIMIT = render.MAX_MESSAGE_CHARS
 
@@ -72,8 +72,8 @@ def entity_texts(chunk: str, kind: str) -> list[str]:
     ]
 
 
-class FakeSearcher:
-    """The two Searcher lookups find_paragraph uses."""
+class FakeSnapshot:
+    """The two Snapshot lookups find_paragraph uses."""
 
     def __init__(self, paragraphs: list[Paragraph], documents: list[Document]) -> None:
         self.by_id = {p.id: p for p in paragraphs}
@@ -133,17 +133,17 @@ def test_about_leaves_out_missing_fields() -> None:
 
 
 def test_query_errors_name_the_limit() -> None:
-    assert "500" in render.query_error(QueryError("too_long", "x"), 500, RUSSIAN)
-    assert render.query_error(QueryError("empty", "x"), 500, ENGLISH) == ENGLISH.empty
+    assert "500" in render.query_error(QuestionError("too_long", "x"), 500, RUSSIAN)
+    assert render.query_error(QuestionError("empty", "x"), 500, ENGLISH) == ENGLISH.empty
 
 
 def test_no_answer_lists_the_nearest_questions() -> None:
     nearest = tuple(hit(i, paragraph(answer_no=i, question=f"Вопрос {i} <?>")) for i in (1, 2, 3))
-    (chunk,) = render.no_answer(Answer("<b>q</b> &", nearest, False, nearest), RUSSIAN)
+    (chunk,) = render.no_answer("<b>q</b> &", nearest, RUSSIAN)
     (text,) = parsed([chunk])
     assert text.startswith("В интервью нет близкого ответа на вопрос «<b>q</b> &».\n\n")
     assert text.endswith("1. Вопрос 1 <?>\n2. Вопрос 2 <?>\n3. Вопрос 3 <?>")
-    assert parsed(render.no_answer(Answer("q", (), False), ENGLISH)) == [
+    assert parsed(render.no_answer("q", (), ENGLISH)) == [
         "The interview has no close answer to “q”."
     ]
 
@@ -280,7 +280,7 @@ def test_answer_keyboard_and_its_callback_data() -> None:
 def test_callback_data_fits_and_round_trips(doc_id: str) -> None:
     target = paragraph(doc_id=doc_id, answer_no=123, position=45)
     other = paragraph(doc_id=doc_id + "-other", answer_no=123, position=45)
-    searcher = FakeSearcher([target, other], [document(doc_id), document(doc_id + "-other")])
+    searcher = FakeSnapshot([target, other], [document(doc_id), document(doc_id + "-other")])
     for action in Action:
         data = keyboards.callback_data(action, target)
         assert 1 <= len(data.encode()) <= keyboards.MAX_CALLBACK_BYTES
@@ -291,7 +291,7 @@ def test_callback_data_fits_and_round_trips(doc_id: str) -> None:
 
 
 def test_a_paragraph_that_is_gone_is_not_found() -> None:
-    searcher = FakeSearcher([], [document()])
+    searcher = FakeSnapshot([], [document()])
     ref = keyboards.paragraph_ref(paragraph())
     assert keyboards.find_paragraph(ref, searcher) is None
     long_ref = keyboards.paragraph_ref(paragraph(doc_id="д" * 60))
@@ -464,7 +464,7 @@ def test_any_question_renders_in_no_answer_and_other_answers(
 ) -> None:
     p = paragraph(text, question=question)
     nearest = (hit(1, p),)
-    shown = squash(visible(render.no_answer(Answer(query, nearest, False, nearest), ENGLISH)))
+    shown = squash(visible(render.no_answer(query, nearest, ENGLISH)))
     assert squash(query) in shown and squash(question) in shown
     shown = squash(visible(render.other_answers(query, [hit(2, p)], RUSSIAN)))
     assert squash(query) in shown and squash(question) in shown

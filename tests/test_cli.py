@@ -31,16 +31,26 @@ def run(built_settings):
 def test_ask_json_gives_one_object_a_line_in_the_documented_shape(run, built_settings):
     questions = ["Когда подпишут договор с Россией?", "", "What about Chinese investment?"]
     result = run("ask", "--json", "--top-k", "3", input="\n".join(questions) + "\n")
-    assert result.exit_code == 0, result.output
-    lines = [json.loads(line) for line in result.output.splitlines()]
+    assert result.exit_code == 2, result.output  # one question was refused
+    lines = [json.loads(line) for line in result.stdout.splitlines()]
     assert [line["query"] for line in lines] == questions
     assert lines[1] == {"query": "", "error": "empty question"}
+    assert "error: empty question" in result.stderr
     for line in (lines[0], lines[2]):
-        assert set(line) == {"query", "answered", "hits"}
+        assert set(line) == {
+            "query",
+            "decision",
+            "answered",
+            "confidence",
+            "uncovered_terms",
+            "hits",
+        }
+        assert line["decision"] in ("answered", "uncertain", "not_covered")
+        assert line["answered"] == (line["decision"] == "answered")
+        assert 0.0 <= line["confidence"] <= 1.0
         hits = line["hits"]
         assert [h["rank"] for h in hits] == [1, 2, 3]
         assert [h["score"] for h in hits] == sorted((h["score"] for h in hits), reverse=True)
-        assert line["answered"] == (hits[0]["score"] >= built_settings.search.threshold)
         for hit in hits:
             assert set(hit) == {
                 "rank",
@@ -70,8 +80,24 @@ def test_ask_json_finds_a_paragraph_by_its_own_sentence(run):
 def test_ask_json_over_long_question_is_an_error_line(run, built_settings):
     long_question = "слово " * built_settings.search.max_query_chars
     result = run("ask", "--json", input=long_question + "\n")
-    assert result.exit_code == 0
-    assert "longer than" in json.loads(result.output)["error"]
+    assert result.exit_code == 2
+    assert "longer than" in json.loads(result.stdout)["error"]
+
+
+@pytest.mark.parametrize("as_json", [False, True])
+@pytest.mark.parametrize("question", ["", "   ", "слово " * 200])
+def test_a_refused_question_exits_2_before_the_model_or_index_loads(config_file, question, as_json):
+    # config_file has no index: loading anything would fail with exit 1 and "no index".
+    args = ["--config", str(config_file), "ask", *(["--json"] if as_json else []), question]
+    result = CliRunner().invoke(cli, args)
+    assert result.exit_code == 2
+    assert "no index" not in result.output
+    assert result.stderr.startswith("error: ") and "question" in result.stderr
+    if as_json:
+        (line,) = result.stdout.splitlines()
+        assert set(json.loads(line)) == {"query", "error"}
+    else:
+        assert result.stdout == ""
 
 
 def test_ask_human_output_shows_paragraph_question_and_score(run):
@@ -82,11 +108,14 @@ def test_ask_human_output_shows_paragraph_question_and_score(run):
     assert "(interview/2.2, score 0." in result.output
 
 
-def test_chat_answers_each_line_until_an_empty_one(run):
-    result = run("chat", input="Следующий форум планируется провести в Астрахани\n\nignored\n")
+def test_chat_answers_each_line_until_quit(run):
+    question = "Следующий форум планируется провести в Астрахани"
+    result = run("chat", input=f"{question}\n\n/help\n{question}\n/quit\n{question}\n")
     assert result.exit_code == 0, result.output
-    assert result.output.count("Q: ") == 1
-    assert "Астрахани" in result.output
+    assert "/help" in result.stdout.splitlines()[0] + result.stdout.splitlines()[1]
+    assert result.stdout.count("Q: ") == 2  # the line after /quit is not read
+    assert "/quit  leave" in result.stdout  # what /help printed
+    assert "Астрахани" in result.stdout
 
 
 def test_index_then_if_stale_is_a_no_op(config_file):

@@ -378,7 +378,8 @@ def test_sidecar_present(tmp_path):
         tmp_path,
         "talk.toml",
         'title = "Интервью"\ndate = "2014-05-12"\ninterviewee = "Министр"\n'
-        'source_url = "https://example.org/a"\nlanguage = "kk"\n',
+        'interviewer = "Корреспондент"\noutlet = "Газета"\n'
+        'source_url = "https://example.org/a"\nlanguage = "kk"\ntopics = ["  Да  и  нет "]\n',
     )
     document, _ = parse_document(write(tmp_path, "talk.txt", QA))
     assert document == Document(
@@ -387,8 +388,11 @@ def test_sidecar_present(tmp_path):
         path=tmp_path / "talk.txt",
         date="2014-05-12",
         interviewee="Министр",
+        interviewer="Корреспондент",
+        outlet="Газета",
         source_url="https://example.org/a",
         language="kk",
+        topics=("Да и нет",),
     )
 
 
@@ -418,6 +422,11 @@ SIDECAR_REFUSALS = [
     ("date not ISO", 'date = "12.05.2014"\n', None, "field 'date' must be an ISO date"),
     ("empty title", 'title = ""\n', None, "field 'title' is empty"),
     ("unknown field", 'title = "x"\nauthor = "y"\n', None, "unknown field 'author'"),
+    ("topics not a list", 'topics = "Инвестиции"\n', None, "'topics' must be a list of strings"),
+    ("topic not a string", "topics = [1]\n", None, "field 'topics[1]' must be a string, not int"),
+    ("empty topic", 'topics = [" "]\n', None, "field 'topics[1]' is empty"),
+    ("topic too long", f'topics = ["{"т" * 41}"]\n', None, "topics[1] is 41 characters"),
+    ("a topic too many", 'topics = ["А", "Б"]\n', None, "'topics' has 2 labels, talk.txt has 1"),
     ("table", '[meta]\ntitle = "x"\n', None, "unknown field 'meta'"),
 ]
 

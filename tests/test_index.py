@@ -11,8 +11,6 @@ import numpy as np
 import pytest
 from conftest import copy_seed_corpus
 
-from interview_bot import app
-from interview_bot.settings import Settings
 from retrieval import store, views
 from retrieval.corpus import load_corpus
 from retrieval.index import (
@@ -25,22 +23,26 @@ from retrieval.index import (
     load_index,
 )
 from retrieval.model import load_model
+from retrieval.search import Searcher
+from service.encoder import Encoder
+from service.settings import Settings
+from service.snapshot import stale_reason
 
 
-class CountingModel:
-    """The real model, counting the texts it is asked to embed."""
+class CountingEmbed:
+    """The real model's passage embedding, counting the texts it is asked to embed."""
 
-    def __init__(self, model):
-        self.model = model
+    def __init__(self, encoder: Encoder):
+        self.encoder = encoder
         self.texts: list[str] = []
 
-    def encode(self, texts, **kwargs):
+    def __call__(self, texts):
         self.texts.extend(texts)
-        return self.model.encode(texts, **kwargs)
+        return self.encoder.passages(texts)
 
 
-def _no_model():
-    raise AssertionError("the model was loaded although every embedding could be reused")
+def _no_model(texts):
+    raise AssertionError("the model was asked although every embedding could be reused")
 
 
 def _snapshot(root: Path) -> dict[str, str]:
@@ -50,14 +52,14 @@ def _snapshot(root: Path) -> dict[str, str]:
 
 
 @pytest.fixture
-def workspace(tmp_path: Path, built_settings: Settings):
-    """A corpus copy and an index folder of its own, sharing the session's model settings."""
+def workspace(tmp_path: Path, built_settings: Settings, encoder: Encoder):
+    """A corpus copy and an index folder of its own, sharing the session's model."""
     corpus_dir = copy_seed_corpus(tmp_path / "corpus")
     root = tmp_path / "index"
     spec = built_settings.model.spec()
-    model = CountingModel(load_model(spec))
-    build_index(load_corpus(corpus_dir), spec, root, lambda: model)
-    return corpus_dir, root, spec, model
+    embed = CountingEmbed(encoder)
+    build_index(load_corpus(corpus_dir), spec, root, embed)
+    return corpus_dir, root, spec, embed
 
 
 def test_round_trip_keeps_every_record(workspace):
@@ -81,6 +83,7 @@ def test_index_vector_is_the_mean_of_the_paragraphs_views(workspace):
     for i, paragraph in enumerate(loaded.paragraphs):
         plan = views.views(paragraph)
         texts = list(plan.all_texts)
+        # Straight from the model, not through the Encoder that built the index.
         encoded = model.encode(texts, prompt=spec.passage_prompt, normalize_embeddings=True)
         expected = views.paragraph_vector(plan, dict(zip(texts, encoded, strict=True)))
         np.testing.assert_allclose(loaded.faiss.reconstruct(i), expected, atol=1e-5)
@@ -108,7 +111,7 @@ def test_changed_paragraph_is_the_only_one_embedded_again(workspace):
     text = path.read_text(encoding="utf-8")
     path.write_text(text.replace("Следующий форум", "Очередной форум"), encoding="utf-8")
     model.texts.clear()
-    manifest = build_index(load_corpus(corpus_dir), spec, root, lambda: model)
+    manifest = build_index(load_corpus(corpus_dir), spec, root, model)
     # Its text and its changed sentence, each alone and after the question: nothing else.
     assert len(model.texts) == 4
     assert all("Очередной форум" in t for t in model.texts)
@@ -121,7 +124,7 @@ def test_failed_build_leaves_the_old_index_serving_unchanged(workspace):
     path = corpus_dir / "interview.txt"
     path.write_text(path.read_text(encoding="utf-8") + "\n\tНовый абзац.", encoding="utf-8")
 
-    def broken_model():
+    def broken_model(texts):
         raise RuntimeError("out of memory")
 
     with pytest.raises(RuntimeError):
@@ -199,6 +202,48 @@ def test_half_written_build_left_by_a_crash_is_never_loaded(workspace):
 
 
 def test_stale_reason_names_what_changed(built_settings, tmp_path):
-    assert app.stale_reason(built_settings) is None
+    assert stale_reason(built_settings) is None
     moved = replace(built_settings, index=replace(built_settings.index, dir=tmp_path / "none"))
-    assert "no index" in app.stale_reason(moved)
+    assert "no index" in (stale_reason(moved) or "")
+
+
+def test_sidecar_topics_label_every_answer(workspace):
+    _, root, spec, _ = workspace
+    searcher = Searcher(load_index(root, spec))
+    by_answer = {p.answer_no: searcher.label(p) for p in searcher.index.paragraphs}
+    assert by_answer == {
+        1: "Инвестиции и новые технологии",
+        2: "Новый договор с Россией",
+        3: "Военно-техническое сотрудничество",
+    }
+
+
+def test_without_topics_each_question_is_labelled_with_a_few_of_its_own_words(workspace, encoder):
+    corpus_dir, root, spec, _ = workspace
+    sidecar = corpus_dir / "interview.toml"
+    sidecar.write_text(
+        "\n".join(line for line in sidecar.read_text().splitlines() if "topics" not in line)
+    )
+    build_index(load_corpus(corpus_dir), spec, root, encoder.passages)
+    searcher = Searcher(load_index(root, spec))
+    labels = {p.answer_no: (searcher.label(p), p.question) for p in searcher.index.paragraphs}
+    assert len({label for label, _ in labels.values()}) == 3
+    for label, question in labels.values():
+        assert 0 < len(label) <= 40
+        assert label[0].isupper()
+        assert (label[0].lower() + label[1:]) in question or label in question
+        assert label.split()[0].lower() not in {"и", "в", "на", "с", "по", "как", "вашим"}
+
+
+def test_the_map_places_paragraphs_and_questions_by_one_projection(workspace, encoder):
+    _, root, spec, _ = workspace
+    loaded = load_index(root, spec)
+    assert loaded.map_points.shape == (loaded.manifest.count, 2)
+    vectors = loaded.faiss.reconstruct_n(0, loaded.faiss.ntotal)
+    np.testing.assert_allclose(loaded.projection(vectors), loaded.map_points, atol=1e-5)
+    spread = np.ptp(np.asarray(loaded.map_points), axis=0)
+    assert (spread > 0.05).all()  # two real axes, not a line or a point
+    question = "Когда подпишут договор с Россией?"
+    vector = encoder.queries([question])
+    (ranking,) = Searcher(loaded).rank([question], vector, 3)
+    np.testing.assert_allclose(ranking.position, loaded.projection(vector)[0], atol=1e-5)

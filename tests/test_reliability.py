@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import json
 import logging
 import shutil
 import time
@@ -17,7 +16,14 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from conftest import ROOT, copy_seed_corpus, running_bot, talking_to, write_config
+from conftest import (
+    ROOT,
+    copy_seed_corpus,
+    open_service,
+    running_bot,
+    talking_to,
+    write_config,
+)
 from fake_telegram import FakeTelegram
 from telegram.error import BadRequest, NetworkError
 from test_bot import ORBIT, TREATY, best_id, buttons, calls, reply
@@ -29,9 +35,12 @@ from bot.guards import RateLimit, Verdict
 from bot.logs import REDACTED, install_redaction
 from bot.network import RetryingRateLimiter
 from bot.texts import ENGLISH, RUSSIAN
-from interview_bot import app as wiring
-from interview_bot.settings import Settings, load_settings
-from retrieval.search import Searcher
+from service.answering import AnswerService
+from service.decision import Decision
+from service.encoder import Encoder, limit_threads
+from service.evaluation import load_eval_set
+from service.settings import Settings, load_settings
+from service.snapshot import Snapshot
 
 Json = dict[str, Any]
 ADMIN = 4242
@@ -68,7 +77,7 @@ async def settle(tg: FakeTelegram, seconds: float = 0.3) -> None:
     ids=["502", "500", "connection-reset", "429"],
 )
 async def test_a_failed_send_is_retried_and_the_reply_arrives_once(
-    bot: BotApplication, tg: FakeTelegram, searcher: Searcher, fault: Any, failed_status: int
+    bot: BotApplication, tg: FakeTelegram, service: AnswerService, fault: Any, failed_status: int
 ) -> None:
     fault(tg)
     question = tg.text_update(ORBIT)
@@ -79,7 +88,7 @@ async def test_a_failed_send_is_retried_and_the_reply_arrives_once(
     assert (failed.status, retried.status) == (failed_status, 200)
     assert retried.time - failed.time >= 0.2  # backed off (429: waited retry_after)
     (answer,) = tg.sent()
-    paragraph = searcher.paragraph(best_id(searcher, ORBIT))
+    paragraph = service.snapshot.paragraph(best_id(service, ORBIT))
     assert paragraph is not None and paragraph.text in answer["text"]
     assert replies_to(tg, question) == [answer]
 
@@ -87,12 +96,12 @@ async def test_a_failed_send_is_retried_and_the_reply_arrives_once(
 async def test_a_timed_out_send_is_retried_and_the_reply_arrives_once(
     tg: FakeTelegram,
     built_settings: Settings,
-    searcher: Searcher,
+    service: AnswerService,
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     monkeypatch.setattr(application_module, "READ_TIMEOUT", 0.5)
     tg.delay_next("sendMessage", 3)  # the fake drops a call whose client gave up
-    async with running_bot(talking_to(tg, built_settings), searcher):
+    async with running_bot(service, talking_to(tg)):
         tg.push_update(tg.text_update(TREATY))
         await tg.wait_for("sendMessage", 1)
         await settle(tg)
@@ -118,7 +127,7 @@ async def test_a_failed_button_answer_is_retried(bot: BotApplication, tg: FakeTe
 
 
 async def test_a_send_failing_past_the_retries_is_logged_and_skipped(
-    bot: BotApplication, tg: FakeTelegram, searcher: Searcher, caplog: pytest.LogCaptureFixture
+    bot: BotApplication, tg: FakeTelegram, service: AnswerService, caplog: pytest.LogCaptureFixture
 ) -> None:
     caplog.set_level(logging.INFO)
     tg.fail_next("sendMessage", status=502, times=4)
@@ -136,7 +145,7 @@ async def test_a_send_failing_past_the_retries_is_logged_and_skipped(
 async def test_the_bot_survives_polling_faults_and_never_logs_the_token(
     tg: FakeTelegram,
     built_settings: Settings,
-    searcher: Searcher,
+    service: AnswerService,
     caplog: pytest.LogCaptureFixture,
 ) -> None:
     undo = install_redaction([tg.token])  # as `serve` does
@@ -146,7 +155,7 @@ async def test_the_bot_survives_polling_faults_and_never_logs_the_token(
         tg.reset_next("getUpdates")
         tg.fail_next("getUpdates", status=500)
         tg.fail_next("sendMessage", status=502, times=4)  # past the retries: an error logged
-        async with running_bot(talking_to(tg, built_settings), searcher):
+        async with running_bot(service, talking_to(tg)):
             failed = tg.text_update(ORBIT)
             tg.push_update(failed)
             await tg.wait_for("sendMessage", 5, timeout=15)
@@ -156,7 +165,7 @@ async def test_the_bot_survives_polling_faults_and_never_logs_the_token(
     assert "Идеальным было бы его подписание" in answer["text"]
     assert [c.status for c in calls(tg, "getUpdates")][:2] == [0, 500]
     logged = caplog.text
-    assert "Exception happened while polling for updates" in logged
+    assert "error outside an update: " in logged  # the polling failure, via on_error
     assert f"update {failed['update_id']} failed: Bad Gateway" in logged
     assert REDACTED in logged  # httpx's request lines name each URL, the token redacted
     for record in caplog.records:
@@ -245,11 +254,11 @@ async def test_chat_actions_give_way_while_replies_queue_up() -> None:
 # ---- load --------------------------------------------------------------------------------
 
 
-def answerable_questions(searcher: Searcher) -> list[tuple[str, str]]:
+def answerable_questions(service: AnswerService) -> list[tuple[str, str]]:
     """(question, top-1 paragraph id) for each labelled question the searcher answers."""
-    lines = (ROOT / "tests" / "eval_set.jsonl").read_text(encoding="utf-8").splitlines()
-    questions = list(dict.fromkeys(json.loads(line)["question"] for line in lines if line))
-    answers = searcher.search_many(questions)
+    items = load_eval_set(ROOT / "tests" / "eval_set.jsonl")
+    questions = list(dict.fromkeys(item.question for item in items))
+    answers = service.answer(questions)
     return [(a.query, a.best.paragraph.id) for a in answers if a.answered and a.best]
 
 
@@ -260,15 +269,15 @@ def encoder_threads_as_served() -> Iterator[int]:
 
     before = torch.get_num_threads()
     try:
-        yield wiring.limit_encoder_threads()
+        yield limit_threads()
     finally:
         torch.set_num_threads(before)
 
 
 async def test_200_chats_asking_5_questions_each_get_1000_right_replies(
-    bot: BotApplication, tg: FakeTelegram, searcher: Searcher, encoder_threads_as_served: int
+    bot: BotApplication, tg: FakeTelegram, service: AnswerService, encoder_threads_as_served: int
 ) -> None:
-    pool = answerable_questions(searcher)
+    pool = answerable_questions(service)
     assert len(pool) >= 50 and len({paragraph for _, paragraph in pool}) >= 8
     chats, per_chat = 200, 5
     asked: list[tuple[Json, str]] = []
@@ -292,7 +301,7 @@ async def test_200_chats_asking_5_questions_each_get_1000_right_replies(
     for update, expected in asked:
         message = update["message"]
         (answer,) = replies[(message["chat"]["id"], message["message_id"])]
-        paragraph = searcher.paragraph(expected)
+        paragraph = service.snapshot.paragraph(expected)
         assert paragraph is not None
         assert paragraph.text[:80] in answer["text"], (message["text"], expected)
     threads = encoder_threads_as_served
@@ -313,6 +322,12 @@ NEW_ANSWER = (  # the seed file ends without a newline
 )
 
 
+def add_topic(sidecar: Path, topic: str) -> None:
+    """Give a question added to a transcript its label in the sidecar, as its editor must."""
+    text = sidecar.read_text(encoding="utf-8")
+    sidecar.write_text(text.replace('"]', f'", "{topic}"]'), encoding="utf-8")
+
+
 @pytest.fixture
 def live_settings(tmp_path: Path, built_settings: Settings) -> Settings:
     """Settings on a copy of the seed corpus and its built index, for a test to change."""
@@ -322,18 +337,16 @@ def live_settings(tmp_path: Path, built_settings: Settings) -> Settings:
 
 
 class SlowReload:
-    """The real reload, after `delay` seconds in its worker thread (a rebuild taking long)."""
+    """The service's real reload, after `delay` seconds in its worker thread (a rebuild
+    taking long)."""
 
-    def __init__(self, settings: Settings) -> None:
-        self.settings = settings
+    def __init__(self, service: AnswerService) -> None:
+        self.fresh = service._fresh_snapshot
         self.delay = 0.0
 
-    async def __call__(self, current: Searcher) -> Searcher:
-        def work() -> Searcher:
-            time.sleep(self.delay)
-            return wiring.reload_searcher(self.settings, current)
-
-        return await asyncio.to_thread(work)
+    def __call__(self) -> Snapshot:
+        time.sleep(self.delay)
+        return self.fresh()
 
 
 async def admin_says(tg: FakeTelegram, command: str, replies: int = 2) -> list[str]:
@@ -346,18 +359,21 @@ async def admin_says(tg: FakeTelegram, command: str, replies: int = 2) -> list[s
 
 
 async def test_reload_swaps_the_index_while_questions_keep_getting_answers(
-    tg: FakeTelegram, live_settings: Settings, searcher: Searcher
+    tg: FakeTelegram,
+    live_settings: Settings,
+    encoder: Encoder,
+    monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    settings = talking_to(tg, live_settings, bot={"admins": (ADMIN,)})
-    old = wiring.open_searcher(settings)
-    assert old.model is searcher.model  # loaded once per process
-    reload = SlowReload(settings)
-    corpus = settings.corpus.dir / "interview.txt"
-    async with running_bot(settings, old, reload) as application:
-        pipeline = shared_of(application).pipeline
+    live = open_service(live_settings, encoder)
+    old = live.snapshot
+    reload = SlowReload(live)
+    monkeypatch.setattr(live, "_fresh_snapshot", reload)
+    corpus = live_settings.corpus.dir / "interview.txt"
+    async with running_bot(live, talking_to(tg, admins=(ADMIN,))) as application:
         assert NEW_TEXT not in (await reply(tg, tg.text_update(ANTARCTICA)))["text"]
         with corpus.open("a", encoding="utf-8") as file:
             file.write(NEW_ANSWER)
+        add_topic(corpus.with_suffix(".toml"), "Антарктида")
 
         # Questions asked while the index is rebuilt are all answered, before it is done.
         reload.delay = 1.5
@@ -371,7 +387,7 @@ async def test_reload_swaps_the_index_while_questions_keep_getting_answers(
         acknowledged, done = [m["text"] for m in tg.sent(ADMIN)]
         assert acknowledged == ENGLISH.reloading
         assert done == ENGLISH.reloaded.format(
-            paragraphs=12, built_at=pipeline.searcher.index.manifest.built_at
+            paragraphs=12, built_at=live.snapshot.manifest.built_at
         )
         finished = [c.time for c in calls(tg, "sendMessage") if c.params["chat_id"] == ADMIN][-1]
         asking = {q["message"]["chat"]["id"] for q in questions}
@@ -379,9 +395,11 @@ async def test_reload_swaps_the_index_while_questions_keep_getting_answers(
         assert len(answered) == len(questions) and max(answered) < finished
         for question in questions:
             (answer,) = replies_to(tg, question)
-            expected = old.paragraph(best_id(old, question["message"]["text"]))
-            assert expected is not None and expected.text in answer["text"]
-        assert pipeline.searcher is not old and pipeline.searcher.model is old.model
+            (before,) = old.searcher.rank(
+                [question["message"]["text"]], encoder.queries([question["message"]["text"]]), 1
+            )
+            assert before.best is not None and before.best.paragraph.text in answer["text"]
+        assert live.snapshot is not old
 
         # The new paragraph is served.
         reload.delay = 0
@@ -397,7 +415,7 @@ async def test_reload_swaps_the_index_while_questions_keep_getting_answers(
 
         # A damaged index: likewise.
         corpus.write_text(text, encoding="utf-8")
-        build = settings.index.dir / "current"
+        build = live_settings.index.dir / "current"
         (build / "records.json").write_text("{", encoding="utf-8")
         _, damaged = await admin_says(tg, "/reload")
         assert damaged.startswith(ENGLISH.reload_failed.format(error=f"index in {build.resolve()}"))
@@ -409,13 +427,15 @@ async def test_reload_swaps_the_index_while_questions_keep_getting_answers(
             refused = await reply(tg, tg.text_update(command_text, language_code="en"))
             assert refused["text"] == ENGLISH.not_allowed
         (stats,) = await admin_says(tg, "/stats", replies=1)
-    counters = shared_of(application).stats
-    assert (counters.answered + counters.refused, counters.limited) == (14, 0)
-    manifest = pipeline.searcher.index.manifest
+    await live.close()
+    decisions = live.stats.decisions
+    assert (sum(decisions.values()), shared_of(application).stats.limited) == (14, 0)
+    manifest = live.snapshot.manifest
     assert stats.startswith("Up for 0:00:")
     assert stats.endswith(
-        f"Questions: answered {counters.answered}, no close answer {counters.refused}, "
-        "over the rate limit 0\n"
+        f"Questions: answered {decisions[Decision.ANSWERED]}, "
+        f"uncertain {decisions[Decision.UNCERTAIN]}, "
+        f"not covered {decisions[Decision.NOT_COVERED]}, over the rate limit 0\n"
         f"Index: 12 paragraphs, built {manifest.built_at} in {manifest.build_seconds} s\n"
         "Index reloads: 1, failed: 2"
     )
@@ -442,10 +462,9 @@ def test_rate_limit_is_a_sliding_window_that_warns_once() -> None:
 
 
 async def test_users_over_the_rate_limit_are_told_once_then_ignored(
-    tg: FakeTelegram, built_settings: Settings, searcher: Searcher
+    tg: FakeTelegram, built_settings: Settings, service: AnswerService
 ) -> None:
-    settings = talking_to(tg, built_settings, bot={"questions_per_minute": 3})
-    async with running_bot(settings, searcher) as application:
+    async with running_bot(service, talking_to(tg, questions_per_minute=3)) as application:
         flood = [tg.text_update(q, language_code="en") for q in [TREATY, ORBIT] * 3]
         for update in flood:
             tg.push_update(update)
@@ -473,10 +492,10 @@ async def test_users_over_the_rate_limit_are_told_once_then_ignored(
 
 
 async def test_chats_outside_the_allowlist_are_told_once_and_get_no_answers(
-    tg: FakeTelegram, built_settings: Settings, searcher: Searcher
+    tg: FakeTelegram, built_settings: Settings, service: AnswerService
 ) -> None:
-    settings = talking_to(tg, built_settings, bot={"allowed_chats": (1001,), "admins": (ADMIN,)})
-    async with running_bot(settings, searcher):
+    config = talking_to(tg, allowed_chats=(1001,), admins=(ADMIN,))
+    async with running_bot(service, config):
         allowed = await reply(tg, tg.text_update(TREATY))
         for question in (ORBIT, TREATY, "/start"):
             tg.push_update(tg.text_update(question, user_id=3003, language_code="en"))

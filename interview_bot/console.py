@@ -1,0 +1,82 @@
+"""The console front end: `ask` for one-off and scripted questions, `chat` for a session."""
+
+from __future__ import annotations
+
+import json
+import sys
+from collections.abc import Iterable
+
+import click
+
+from service.answering import AnswerService
+from service.jsonview import error_json, reply_json
+from service.questions import QuestionError, check_question
+
+from . import render
+from .config import settings as _settings
+
+# Exit status of a refused question, as click gives for a bad argument.
+REFUSED = 2
+
+
+@click.command()
+@click.option("--json", "as_json", is_flag=True, help="One JSON object a line per question.")
+@click.option("--top-k", type=click.IntRange(1, 100), help="Hits per question.")
+@click.argument("question", nargs=-1)
+@click.pass_context
+def ask(ctx: click.Context, as_json: bool, top_k: int | None, question: tuple[str, ...]) -> None:
+    """Answer QUESTION (its words joined), or each line of stdin when none is given.
+
+    An empty or over-long question is refused (exit status 2) before the model loads.
+    """
+    settings = _settings(ctx)
+    lines: Iterable[str] = [" ".join(question)] if question else sys.stdin
+    service: AnswerService | None = None
+    refused = False
+    for line in lines:
+        text = line.rstrip("\n")
+        try:
+            query = check_question(text, settings.search.max_query_chars)
+        except QuestionError as error:
+            refused = True
+            if as_json:
+                click.echo(json.dumps(error_json(text, error), ensure_ascii=False))
+            click.echo(f"error: {error}", err=True)
+            continue
+        service = service or AnswerService.open(settings)
+        (reply,) = service.answer([query], top_k)
+        if as_json:
+            click.echo(json.dumps(reply_json(reply), ensure_ascii=False))
+        else:
+            click.echo(render.reply_text(reply) + "\n")
+    if refused:
+        ctx.exit(REFUSED)
+
+
+@click.command()
+@click.pass_context
+def chat(ctx: click.Context) -> None:
+    """Ask questions interactively in the console (the bot's answers, without Telegram)."""
+    settings = _settings(ctx)
+    click.echo("Loading the model and the index...", err=True)
+    service = AnswerService.open(settings)
+    click.echo(render.chat_banner(service.snapshot.documents))
+    while True:
+        try:
+            line = input("? ").strip()
+        except (EOFError, KeyboardInterrupt):
+            click.echo()
+            return
+        if line in ("/quit", "/exit"):
+            return
+        if line == "/help":
+            click.echo(render.CHAT_HELP)
+            continue
+        if not line:
+            continue
+        try:
+            (reply,) = service.answer([service.check(line)])
+        except QuestionError as error:
+            click.echo(f"error: {error}")
+            continue
+        click.echo(render.reply_text(reply) + "\n")

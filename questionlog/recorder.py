@@ -1,0 +1,178 @@
+"""QuestionLog: what the front ends call to log a question and the feedback on it.
+
+Every call returns at once: it checks its arguments, stamps the time, makes the id, and
+puts the record in the writer's queue; the database is only ever touched by the writer
+thread. A record id is therefore known before anything is written, and a slow or dead
+database costs the caller nothing but the record.
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+from collections.abc import Iterable
+from datetime import timedelta
+from types import TracebackType
+from typing import cast
+
+from sqlalchemy.exc import SQLAlchemyError
+
+from questionlog.clock import Clock, utc_now
+from questionlog.ids import is_record_id, new_record_id
+from questionlog.migrations import SchemaError
+from questionlog.records import (
+    DECISIONS,
+    FRONT_ENDS,
+    VOTES,
+    Decision,
+    Feedback,
+    FrontEnd,
+    LogStats,
+    Question,
+    Vote,
+)
+from questionlog.settings import StoreSettings
+from questionlog.store import Store
+from questionlog.throttle import WarningThrottle
+from questionlog.writer import Writer
+
+log = logging.getLogger(__name__)
+
+# Telegram's language codes are short ("en", "pt-br"); a web client's header need not be.
+_MAX_LANGUAGE = 35
+_MAX_PARAGRAPH_ID = 200
+_WAIT_S = 10.0
+
+
+class QuestionLog:
+    """Thread-safe; built with `QuestionLog.open`. When logging is disabled nothing is
+    written, `record` returns None and feedback calls return False: a front end that gets
+    no id offers no feedback buttons."""
+
+    def __init__(self, writer: Writer | None, clock: Clock = utc_now) -> None:
+        self._writer = writer
+        self._clock = clock
+
+    @classmethod
+    def open(cls, settings: StoreSettings, clock: Clock = utc_now) -> QuestionLog:
+        """Start the log. A database that is down does not stop the start: it is warned
+        about and tried again with each batch. A schema newer than this program's does
+        (SchemaError), since writing to it could corrupt it."""
+        if not settings.enabled:
+            return cls(None, clock)
+        throttle = WarningThrottle(log, clock)
+        store = Store(settings)
+        try:
+            store.ensure_schema()
+        except SchemaError:
+            store.close()
+            raise
+        except (SQLAlchemyError, OSError) as exc:
+            throttle.warn(
+                f"question log: {store.name} unavailable ({store.describe(exc)}); "
+                "questions are dropped until it is back"
+            )
+        writer = Writer(
+            store,
+            queue_size=settings.queue_size,
+            retention=timedelta(days=settings.retention_days),
+            clock=clock,
+            throttle=throttle,
+        )
+        return cls(writer, clock)
+
+    def record(
+        self,
+        front_end: str,
+        text: str,
+        decision: str,
+        hits: Iterable[tuple[str, float]],
+        language: str | None = None,
+    ) -> str | None:
+        """Log a question and how it was answered; returns its id at once, or None when
+        the record will not be written (logging disabled, or the queue full).
+
+        `hits` are (paragraph id, score), best first. Raises ValueError for what no front
+        end should pass (an unknown front end or decision, a score that is not finite),
+        never for the database's sake.
+        """
+        if front_end not in FRONT_ENDS:
+            raise ValueError(f"unknown front end {front_end!r}: one of {sorted(FRONT_ENDS)}")
+        if decision not in DECISIONS:
+            raise ValueError(f"unknown decision {decision!r}: one of {sorted(DECISIONS)}")
+        kept = tuple((_storable(str(pid)), float(score)) for pid, score in hits)
+        if not all(math.isfinite(score) for _, score in kept):
+            raise ValueError(f"scores must be finite numbers: {kept}")
+        if self._writer is None:
+            return None
+        question = Question(
+            id=new_record_id(),
+            at=self._clock(),
+            front_end=cast(FrontEnd, str(front_end)),
+            language=_storable(language[:_MAX_LANGUAGE]) if language else None,
+            text=_storable(text),
+            decision=cast(Decision, str(decision)),
+            hits=kept,
+        )
+        return question.id if self._writer.submit(question) else None
+
+    def vote(self, record_id: str, vote: str) -> bool:
+        """A 👍 ("up") or 👎 ("down") on a recorded answer; the latest vote counts. False
+        when it will not be written (disabled, queue full, or an id this log never made)."""
+        if vote not in VOTES:
+            raise ValueError(f"unknown vote {vote!r}: one of {sorted(VOTES)}")
+        return self._feedback(record_id, vote=cast(Vote, str(vote)))
+
+    def prefer(self, record_id: str, paragraph_id: str) -> bool:
+        """The user opened `paragraph_id` after the answer to `record_id`: the paragraph
+        they were looking for, probably. The latest one counts."""
+        if not paragraph_id or len(paragraph_id) > _MAX_PARAGRAPH_ID:
+            return False
+        return self._feedback(record_id, preferred_paragraph_id=_storable(paragraph_id))
+
+    def _feedback(
+        self, record_id: str, vote: Vote | None = None, preferred_paragraph_id: str | None = None
+    ) -> bool:
+        # The id comes back from a button, which a client can forge.
+        if self._writer is None or not is_record_id(record_id):
+            return False
+        item = Feedback(record_id, self._clock(), vote, preferred_paragraph_id)
+        return self._writer.submit(item)
+
+    def flush(self, timeout: float = _WAIT_S) -> bool:
+        """Wait until everything logged so far is committed or has failed; False on
+        timeout. Blocking: from async code, `await asyncio.to_thread(log.flush)`."""
+        return True if self._writer is None else self._writer.flush(timeout)
+
+    def close(self, timeout: float = _WAIT_S) -> bool:
+        """Write what is queued and stop the writer; later records are dropped."""
+        return True if self._writer is None else self._writer.close(timeout)
+
+    def stats(self) -> LogStats:
+        if self._writer is None:
+            return LogStats(enabled=False, written=0, dropped=0, failed=0, queued=0)
+        counts = self._writer.counters
+        return LogStats(True, counts.written, counts.dropped, counts.failed, self._writer.queued)
+
+    def __enter__(self) -> QuestionLog:
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        traceback: TracebackType | None,
+    ) -> None:
+        self.close()
+
+
+def _storable(text: str) -> str:
+    """`text` as both databases accept it. PostgreSQL's text cannot hold NUL, and no driver
+    encodes a lone surrogate; either would fail the whole batch the record is in, so one
+    user's odd input would cost everyone's records."""
+    text = text.replace("\x00", "\ufffd")
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        text = text.encode("utf-8", "replace").decode("utf-8")
+    return text

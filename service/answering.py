@@ -1,0 +1,199 @@
+"""The answering service: the one model and index of the process, behind every front end.
+
+It checks a question, encodes it (batched with the questions asked at the same moment),
+ranks the paragraphs of the index being served, decides what to show, and counts what it
+did. A reload rebuilds and swaps the index while questions go on being answered.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import dataclasses
+import logging
+import time
+from collections import Counter
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+
+from questionlog import FrontEnd, QuestionLog, Vote
+from retrieval.search import Ranking
+
+from .batching import Batcher
+from .decision import Decision, Policy
+from .encoder import Encoder
+from .questions import check_question
+from .replies import Reply
+from .settings import Settings
+from .snapshot import Snapshot, open_snapshot, rebuild_index, stale_reason
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class ServiceStats:
+    """Counters since the process started."""
+
+    started: float = field(default_factory=time.monotonic)
+    decisions: Counter[Decision] = field(default_factory=Counter)
+    reloads: int = 0
+    failed_reloads: int = 0
+
+    @property
+    def uptime(self) -> float:
+        return time.monotonic() - self.started
+
+
+class AnswerService:
+    def __init__(
+        self,
+        settings: Settings,
+        encoder: Encoder,
+        snapshot: Snapshot,
+        log: QuestionLog | None = None,
+    ) -> None:
+        self.settings = settings
+        self.encoder = encoder
+        self.log = log
+        self.policy = Policy(settings.search.threshold)
+        self.stats = ServiceStats()
+        self._snapshot = snapshot
+        self._batcher: Batcher[tuple[str, int | None], Reply] = Batcher(self._answer_batch)
+        # One reload at a time: a second waits, then rebuilds from the corpus as it is then.
+        self._reload_lock = asyncio.Lock()
+
+    @classmethod
+    def open(cls, settings: Settings, *, log_questions: bool = False) -> AnswerService:
+        """Check the index against the config and the corpus, then load the model: fail fast.
+
+        Servers log their users' questions ([store]); the command line does not.
+        """
+        snapshot = open_snapshot(settings)
+        encoder = Encoder.load(settings.model.spec(), settings.model.batch_size)
+        log = QuestionLog.open(settings.store) if log_questions else None
+        return cls(settings, encoder, snapshot, log)
+
+    @property
+    def snapshot(self) -> Snapshot:
+        """The index being served; read it afresh for each request, a reload swaps it."""
+        return self._snapshot
+
+    def check(self, text: str) -> str:
+        """The question as the service searches it; QuestionError when empty or too long."""
+        return check_question(text, self.settings.search.max_query_chars)
+
+    def answer(self, questions: Sequence[str], top_k: int | None = None) -> list[Reply]:
+        """Answer checked questions now, with one encoder pass (for the CLI and evaluation)."""
+        if not questions:
+            return []
+        # Read once: a reload may swap it, and this batch stays on one index.
+        snapshot = self._snapshot
+        vectors = self.encoder.queries(questions)
+        k = top_k or self.settings.search.top_k
+        return [self._reply(r, snapshot) for r in snapshot.searcher.rank(questions, vectors, k)]
+
+    async def ask(
+        self,
+        text: str,
+        top_k: int | None = None,
+        *,
+        front_end: FrontEnd | None = None,
+        language: str | None = None,
+    ) -> Reply:
+        """Answer a question from async code, sharing an encoder pass with concurrent ones.
+
+        A question from a `front_end` ("bot", "inline", "page", "api") goes to the question
+        log; the reply's `record_id` then names it for feedback.
+        """
+        reply = await self._batcher.submit((self.check(text), top_k))
+        self.stats.decisions[reply.decision] += 1
+        if front_end is None or self.log is None:
+            return reply
+        hits = [(hit.paragraph.id, hit.score) for hit in reply.hits]
+        record_id = self.log.record(front_end, reply.query, reply.decision, hits, language)
+        return dataclasses.replace(reply, record_id=record_id)
+
+    def vote(self, record_id: str, vote: Vote) -> bool:
+        """👍 ("up") or 👎 ("down") on a logged reply; False when it cannot be recorded."""
+        return self.log is not None and self.log.vote(record_id, vote)
+
+    def prefer(self, record_id: str, paragraph_id: str) -> bool:
+        """The paragraph a user opened instead of the logged reply's: an implicit label."""
+        return self.log is not None and self.log.prefer(record_id, paragraph_id)
+
+    async def reload(self) -> Snapshot:
+        """Serve the corpus as it is now, rebuilding the index if it changed.
+
+        On any failure the exception propagates and the previous index keeps serving.
+        """
+        async with self._reload_lock:
+            try:
+                snapshot = await asyncio.to_thread(self._fresh_snapshot)
+            except Exception:
+                self.stats.failed_reloads += 1
+                raise
+            # One assignment: each batch reads it once, so sees one index or the other.
+            self._snapshot = snapshot
+            self.stats.reloads += 1
+        manifest = snapshot.manifest
+        log.info("index reloaded: %d paragraphs, built %s", manifest.count, manifest.built_at)
+        return snapshot
+
+    async def try_reload(self) -> str | None:
+        """reload(), logged; None when it worked, else the error's first line."""
+        try:
+            await self.reload()
+        except Exception as error:  # whatever broke, the previous index keeps serving
+            log.error("reload failed, the previous index keeps serving: %s", error, exc_info=error)
+            return first_line(error)
+        return None
+
+    def reload_soon(self) -> None:
+        """What SIGHUP does: reload in the background, answering meanwhile; the log says how
+        it went. Call it from the running event loop (a signal handler installed on it)."""
+        log.info("SIGHUP: reloading the index")
+        asyncio.get_running_loop().create_task(self.try_reload(), name="reload")
+
+    async def close(self) -> None:
+        await self._batcher.close()
+        if self.log is not None:
+            # Writes what is queued: nothing acknowledged is lost on a clean stop.
+            await asyncio.to_thread(self.log.close)
+
+    def _fresh_snapshot(self) -> Snapshot:
+        # When the index is up to date, the published build is loaded: someone may have run
+        # `interview-bot index` meanwhile.
+        reason = stale_reason(self.settings)
+        if reason is not None:
+            log.info("rebuilding the index: %s", reason)
+            rebuild_index(self.settings, self.encoder.passages)
+        return open_snapshot(self.settings)
+
+    def _answer_batch(self, items: Sequence[tuple[str, int | None]]) -> list[Reply]:
+        k = max(top_k or self.settings.search.top_k for _, top_k in items)
+        replies = self.answer([question for question, _ in items], k)
+        return [
+            _trim(reply, top_k or self.settings.search.top_k)
+            for reply, (_, top_k) in zip(replies, items, strict=True)
+        ]
+
+    def _reply(self, ranking: Ranking, snapshot: Snapshot) -> Reply:
+        verdict = self.policy.decide(ranking)
+        return Reply(
+            query=ranking.query,
+            decision=verdict.decision,
+            confidence=verdict.confidence,
+            hits=ranking.hits,
+            passages=ranking.hits[: verdict.shown],
+            uncovered_terms=verdict.uncovered_terms,
+            nearest_questions=ranking.nearest_questions,
+            position=ranking.position,
+            snapshot=snapshot,
+        )
+
+
+def first_line(error: BaseException) -> str:
+    return (str(error).strip().splitlines() or [type(error).__name__])[0]
+
+
+def _trim(reply: Reply, k: int) -> Reply:
+    return reply if len(reply.hits) <= k else dataclasses.replace(reply, hits=reply.hits[:k])
