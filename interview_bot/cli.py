@@ -17,7 +17,7 @@ from service.encoder import quiet_libraries
 from service.evaluation import EvalSetError
 from service.settings import SettingsError
 
-from . import build, console, quality, servers
+from . import build, console, owner, quality, servers
 
 # Errors a user can fix: one line on stderr, exit 1, no traceback.
 USER_ERRORS = (
@@ -67,5 +67,7 @@ for command in (
     quality.evaluate_command,
     servers.run,
     servers.serve,
+    owner.report,
+    owner.feedback,
 ):
     cli.add_command(command)

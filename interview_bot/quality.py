@@ -3,15 +3,15 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Sequence
 from dataclasses import asdict
 from pathlib import Path
 
 import click
 
 from service.answering import AnswerService
-from service.evaluation import evaluate, load_eval_set
+from service.evaluation import Scores, evaluate, load_eval_set
 
-from . import render
 from .config import settings as _settings
 
 DEFAULT_EVAL_SET = Path(__file__).resolve().parent.parent / "tests" / "eval_set.jsonl"
@@ -35,4 +35,37 @@ def evaluate_command(ctx: click.Context, eval_set: Path, as_json: bool) -> None:
     if as_json:
         click.echo(json.dumps([asdict(s) for s in scores], ensure_ascii=False))
     else:
-        click.echo(render.scores_table(scores))
+        click.echo(scores_table(scores))
+
+
+_COLUMNS = (  # header, Scores field, how to show it
+    ("half", "half", str),
+    ("group", "group", str),
+    ("n", "questions", str),
+    ("answered", "answered", "{:.3f}".format),
+    ("uncertain", "uncertain", "{:.3f}".format),
+    ("not covered", "not_covered", "{:.3f}".format),
+    ("top-1", "top1", "{:.3f}".format),
+    ("top-3", "top3", "{:.3f}".format),
+    ("MRR", "mrr", "{:.3f}".format),
+    ("precision", "precision", "{:.3f}".format),
+    ("right shown", "right_shown", "{:.3f}".format),
+    ("shown", "shown", "{:.2f}".format),
+    ("named", "named", "{:.3f}".format),
+)
+
+
+def scores_table(scores: Sequence[Scores]) -> str:
+    """An aligned table of evaluation scores, one row a group of one half."""
+    header = tuple(name for name, _, _ in _COLUMNS)
+    rows = [
+        tuple(
+            "—" if (value := getattr(s, field)) is None else show(value)
+            for _, field, show in _COLUMNS
+        )
+        for s in scores
+    ]
+    widths = [max(len(r[i]) for r in [header, *rows]) for i in range(len(header))]
+    return "\n".join(
+        "  ".join(c.rjust(w) for c, w in zip(r, widths, strict=True)) for r in [header, *rows]
+    )

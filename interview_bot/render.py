@@ -6,7 +6,6 @@ import textwrap
 from collections.abc import Sequence
 
 from service.decision import Decision
-from service.evaluation import Scores
 from service.records import Document, Hit
 from service.replies import Reply
 
@@ -69,25 +68,3 @@ def _passage(hit: Hit, reply: Reply, width: int) -> list[str]:
 def shorten(text: str, limit: int) -> str:
     text = " ".join(text.split())
     return text if len(text) <= limit else text[: limit - 1].rsplit(" ", 1)[0] + "…"
-
-
-def scores_table(scores: list[Scores]) -> str:
-    """An aligned table of evaluation scores, one row a group."""
-    header = ("group", "on", "top-1", "top-3", "MRR", "wrongly refused", "off", "off refused")
-    rows = [
-        (
-            s.group,
-            str(s.on_topic),
-            f"{s.top1:.3f}",
-            f"{s.top3:.3f}",
-            f"{s.mrr:.3f}",
-            f"{s.wrongly_refused:.3f}",
-            str(s.off_topic),
-            f"{s.off_topic_refused:.3f}",
-        )
-        for s in scores
-    ]
-    widths = [max(len(r[i]) for r in [header, *rows]) for i in range(len(header))]
-    return "\n".join(
-        "  ".join(c.rjust(w) for c, w in zip(r, widths, strict=True)) for r in [header, *rows]
-    )

@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from .answering import AnswerService
+from .decision import Decision
 from .replies import Reply
 
 HALVES = ("dev", "test")
@@ -43,16 +44,26 @@ class Labelled:
 
 @dataclass(frozen=True)
 class Scores:
-    """Retrieval quality of one group of questions (a language, or all of them)."""
+    """What one group of questions in one half got.
 
+    On-topic groups are the languages; "near" and "far" are the questions the interview does
+    not answer, about the minister's field and about anything else. Shares are of the
+    group's questions; a measure that means nothing for the group is None.
+    """
+
+    half: str
     group: str
-    on_topic: int
-    top1: float
-    top3: float
-    mrr: float
-    wrongly_refused: float  # share of on-topic questions below the threshold
-    off_topic: int
-    off_topic_refused: float  # share of off-topic questions below the threshold
+    questions: int
+    answered: float
+    uncertain: float
+    not_covered: float
+    top1: float | None = None  # the best hit is right, whatever the decision
+    top3: float | None = None
+    mrr: float | None = None
+    precision: float | None = None  # of the answered, the share whose best hit is right
+    right_shown: float | None = None  # the right paragraph is among the passages shown
+    shown: float | None = None  # passages shown per question
+    named: float | None = None  # not-covered replies that name the missing words
 
 
 def load_eval_set(path: Path) -> list[Labelled]:
@@ -63,8 +74,8 @@ def load_eval_set(path: Path) -> list[Labelled]:
             continue
         try:
             raw = json.loads(line)
-            if "_about" in raw:
-                continue  # the file's description, and the split rule
+            if "_about" in raw or raw.get("reviewed", True) is False:
+                continue  # the file's description; or an exported line nobody checked yet
             items.append(_labelled(raw))
         except (ValueError, KeyError, TypeError) as exc:
             raise EvalSetError(f"{path}:{number}: not a labelled question ({exc})") from exc
@@ -99,40 +110,72 @@ def _split(items: list[Labelled]) -> list[Labelled]:
 
 
 def evaluate(service: AnswerService, items: Sequence[Labelled]) -> list[Scores]:
-    """Scores per language, then for all questions, in that order."""
+    """Scores per half (dev, then test), each with its languages, then near and far."""
     unknown = {i for item in items for i in item.expected or ()} - {
         p.id for p in service.snapshot.paragraphs
     }
     if unknown:
         raise EvalSetError(f"labelled ids not in the index: {', '.join(sorted(unknown))}")
-    answers = service.answer([item.question for item in items], top_k=10)
-    pairs = list(zip(items, answers, strict=True))
-    languages = sorted({item.language for item in items})
-    groups = [(lang, [p for p in pairs if p[0].language == lang]) for lang in languages]
-    return [_score(name, group) for name, group in [*groups, ("all", pairs)]]
+    replies = service.answer([item.question for item in items], top_k=10)
+    pairs = list(zip(items, replies, strict=True))
+    languages = sorted({item.language for item in items if item.scope == "on"})
+    scores = []
+    for half in HALVES:
+        mine = [(item, reply) for item, reply in pairs if item.half == half]
+        for language in languages:
+            group = [p for p in mine if p[0].scope == "on" and p[0].language == language]
+            scores.append(_on_topic(half, language, group))
+        for scope in ("near", "far"):
+            group = [p for p in mine if p[0].scope == scope]
+            scores.append(_uncovered(half, scope, group))
+    return [s for s in scores if s.questions]
 
 
-def first_right_rank(item: Labelled, answer: Reply) -> int | None:
+def first_right_rank(item: Labelled, reply: Reply) -> int | None:
     """The rank of the first acceptable hit, or None when no hit is."""
     assert item.expected is not None
-    return next((h.rank for h in answer.hits if h.paragraph.id in item.expected), None)
+    return next((h.rank for h in reply.hits if h.paragraph.id in item.expected), None)
 
 
-def _score(group: str, pairs: list[tuple[Labelled, Reply]]) -> Scores:
-    on = [(item, answer) for item, answer in pairs if item.expected is not None]
-    off = [answer for item, answer in pairs if item.expected is None]
-    ranks = [first_right_rank(item, answer) for item, answer in on]
+def _share(count: float, total: int) -> float:
+    return count / total if total else float("nan")
 
-    def share(count: float, total: int) -> float:
-        return count / total if total else float("nan")
 
+def _decisions(half: str, group: str, replies: list[Reply]) -> Scores:
+    n = len(replies)
     return Scores(
+        half=half,
         group=group,
-        on_topic=len(on),
-        top1=share(sum(r == 1 for r in ranks), len(on)),
-        top3=share(sum(r is not None and r <= 3 for r in ranks), len(on)),
-        mrr=share(sum(1 / r if r else 0.0 for r in ranks), len(on)),
-        wrongly_refused=share(sum(not a.answered for _, a in on), len(on)),
-        off_topic=len(off),
-        off_topic_refused=share(sum(not a.answered for a in off), len(off)),
+        questions=n,
+        answered=_share(sum(r.decision is Decision.ANSWERED for r in replies), n),
+        uncertain=_share(sum(r.decision is Decision.UNCERTAIN for r in replies), n),
+        not_covered=_share(sum(r.decision is Decision.NOT_COVERED for r in replies), n),
+    )
+
+
+def _on_topic(half: str, group: str, pairs: list[tuple[Labelled, Reply]]) -> Scores:
+    n = len(pairs)
+    ranks = [first_right_rank(item, reply) for item, reply in pairs]
+    answered = [r == 1 for (_, reply), r in zip(pairs, ranks, strict=True) if reply.answered]
+    shown = [
+        any(h.paragraph.id in (item.expected or ()) for h in reply.passages)
+        for item, reply in pairs
+    ]
+    return replace(
+        _decisions(half, group, [reply for _, reply in pairs]),
+        top1=_share(sum(r == 1 for r in ranks), n),
+        top3=_share(sum(r is not None and r <= 3 for r in ranks), n),
+        mrr=_share(sum(1 / r if r else 0.0 for r in ranks), n),
+        precision=_share(sum(answered), len(answered)),
+        right_shown=_share(sum(shown), n),
+        shown=_share(sum(len(reply.passages) for _, reply in pairs), n),
+    )
+
+
+def _uncovered(half: str, group: str, pairs: list[tuple[Labelled, Reply]]) -> Scores:
+    replies = [reply for _, reply in pairs]
+    refused = [r for r in replies if r.decision is Decision.NOT_COVERED]
+    return replace(
+        _decisions(half, group, replies),
+        named=_share(sum(bool(r.uncovered_terms) for r in refused), len(refused)),
     )
