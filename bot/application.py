@@ -26,9 +26,9 @@ from telegram.ext import (
 
 from service.answering import AnswerService
 
-from . import handlers
+from . import buttons, handlers
 from .context import BotContext, Shared, share
-from .keyboards import Action
+from .keyboards import matcher
 from .network import RetryingRateLimiter, UpdatesRequest
 from .questions import ADDRESSED
 from .settings import BotConfig
@@ -132,10 +132,11 @@ def _add_handlers(application: BotApplication) -> None:
             MessageHandler(
                 message & filters.COMMAND & filters.ChatType.PRIVATE, handlers.unknown_command
             ),
-            CallbackQueryHandler(handlers.other_answers, pattern=Action.OTHERS.pattern),
-            CallbackQueryHandler(handlers.show_paragraph, pattern=Action.SHOW.pattern),
-            CallbackQueryHandler(handlers.whole_answer, pattern=Action.WHOLE.pattern),
-            CallbackQueryHandler(handlers.stale_button),
+            *(
+                CallbackQueryHandler(callback, pattern=matcher(action))
+                for action, callback in buttons.HANDLERS.items()
+            ),
+            CallbackQueryHandler(buttons.stale_button),
             InlineQueryHandler(handlers.inline_query),
         ]
     )

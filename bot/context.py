@@ -9,6 +9,7 @@ from telegram import Update
 from telegram.ext import Application, CallbackContext, ExtBot
 
 from service.answering import AnswerService
+from service.questions import QuestionError
 
 from .guards import Allowlist, RateLimit
 from .settings import BotConfig
@@ -57,6 +58,7 @@ def shared_of(application: Application[Any, Any, Any, Any, Any, Any]) -> Shared:
 
 class BotContext(CallbackContext[ExtBot[Any], dict[Any, Any], dict[Any, Any], dict[Any, Any]]):
     texts: Texts = RUSSIAN  # set per update from the user's Telegram language
+    language: str | None = None  # that language code, for the question log
 
     @classmethod
     def from_update(
@@ -64,7 +66,8 @@ class BotContext(CallbackContext[ExtBot[Any], dict[Any, Any], dict[Any, Any], di
     ) -> BotContext:
         context = super().from_update(update, application)
         user = update.effective_user if isinstance(update, Update) else None
-        context.texts = texts_for(user.language_code if user else None)
+        context.language = user.language_code if user else None
+        context.texts = texts_for(context.language)
         return context
 
     @property
@@ -74,3 +77,10 @@ class BotContext(CallbackContext[ExtBot[Any], dict[Any, Any], dict[Any, Any], di
     @property
     def service(self) -> AnswerService:
         return self.shared.service
+
+    def checked(self, text: str) -> str | None:
+        """The question as the service cleans it, or None when it is empty or too long."""
+        try:
+            return self.service.check(text)
+        except QuestionError:
+            return None

@@ -1,8 +1,7 @@
-"""Update handlers, one a kind of update; application.py registers them with their filters.
+"""Update handlers for messages, commands, inline queries and errors (buttons.py has the
+button presses); application.py registers them with their filters.
 
 Every reply is HTML (the application's Defaults set the parse mode) built by render.py.
-Buttons send new messages as replies to the user's question, so that their own buttons can
-find the question again from reply_to_message: nothing is kept in memory between updates.
 """
 
 from __future__ import annotations
@@ -10,30 +9,19 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from collections.abc import Sequence
 
-from telegram import (
-    CallbackQuery,
-    InlineKeyboardMarkup,
-    InlineQueryResultsButton,
-    Message,
-    ReplyKeyboardMarkup,
-    Update,
-)
+from telegram import InlineQueryResultsButton, Message, Update
 from telegram.constants import ChatAction, ChatType
 from telegram.error import TelegramError
 from telegram.ext import ApplicationHandlerStop
 
 from service.questions import QuestionError
-from service.records import Paragraph
-from service.replies import Reply
-from service.snapshot import Snapshot
 
 from . import keyboards, render
 from .context import BotContext
 from .guards import Verdict
 from .questions import is_addressed, question_text
-from .texts import Texts
+from .sending import send, send_reply
 
 log = logging.getLogger(__name__)
 
@@ -70,22 +58,23 @@ async def start(update: Update, context: BotContext) -> None:
     # In a group the reply keyboard would pop up for everyone, and a tap sends no mention.
     private = message.chat.type == ChatType.PRIVATE
     markup = keyboards.examples_keyboard(context.texts) if private else None
-    await _send(message, render.start(documents, context.bot.username, context.texts), markup)
+    await send(message, render.start(documents, context.bot.username, context.texts), markup)
 
 
 async def help_command(update: Update, context: BotContext) -> None:
     """Explain how to ask, in private chats, groups and inline mode."""
-    await _send(_message(update), render.help_text(context.bot.username, context.texts))
+    await send(_message(update), render.help_text(context.bot.username, context.texts))
 
 
 async def about(update: Update, context: BotContext) -> None:
     """List the sources: title, interviewee, date and link, as far as they are known."""
     documents = context.service.snapshot.documents
-    await _send(_message(update), render.about(documents, context.texts))
+    await send(_message(update), render.about(documents, context.texts))
 
 
 async def question(update: Update, context: BotContext) -> None:
-    """Answer a question with the closest paragraph, or offer the nearest interviewer questions."""
+    """Reply to a question as the service decides (see sending.send_reply), logged with the
+    user's language for feedback."""
     message = _message(update)
     service = context.service
     try:
@@ -96,12 +85,12 @@ async def question(update: Update, context: BotContext) -> None:
         return
     typing = asyncio.create_task(context.bot.send_chat_action(message.chat_id, ChatAction.TYPING))
     try:
-        reply = await service.ask(query)
+        reply = await service.ask(query, front_end="bot", language=context.language)
     finally:
         # Awaited before replying, or "typing…" would linger after the reply; a failure is harmless.
         with contextlib.suppress(TelegramError):
             await typing
-    await _send_reply(message, reply, context.texts)
+    await send_reply(message, reply, context.texts)
 
 
 async def not_text(update: Update, context: BotContext) -> None:
@@ -119,63 +108,26 @@ async def unknown_command(update: Update, context: BotContext) -> None:
     await _message(update).reply_text(render.notice(context.texts.unknown_command))
 
 
-async def other_answers(update: Update, context: BotContext) -> None:
-    """Re-run the question under the pressed answer and list its other hits, each a tap away."""
-    query, shown = _pressed(update)
-    asked = _asked(query)
-    text = _searchable(question_text(asked), context) if asked else None
-    if asked is None or text is None:
-        await query.answer(context.texts.stale)
-        return
-    reply = await context.service.ask(text)
-    others = [hit for hit in reply.hits if keyboards.paragraph_ref(hit.paragraph) != shown]
-    if not others:
-        await query.answer(context.texts.no_others)
-        return
-    await query.answer()
-    chunks = render.other_answers(text, others, context.texts)
-    await _send(asked, chunks, keyboards.numbered_keyboard(others), quote=True)
-
-
-async def show_paragraph(update: Update, context: BotContext) -> None:
-    """Show the paragraph a button names as an answer to the question the button is under."""
-    if pressed := await _pressed_paragraph(update, context):
-        paragraph, target, snapshot = pressed
-        await _send_paragraph(target, paragraph, snapshot, context.texts)
-
-
-async def whole_answer(update: Update, context: BotContext) -> None:
-    """Show every paragraph of the interview answer a button names, in order."""
-    if pressed := await _pressed_paragraph(update, context):
-        paragraph, target, snapshot = pressed
-        document = snapshot.document(paragraph.document)
-        chunks = render.whole_answer(snapshot.whole_answer(paragraph), document, context.texts)
-        await _send(target, chunks, quote=True)
-
-
-async def stale_button(update: Update, context: BotContext) -> None:
-    """Answer a button whose data this bot does not understand with a short notice."""
-    query = update.callback_query
-    assert query is not None  # registered as a CallbackQueryHandler
-    await query.answer(context.texts.stale)
-
-
 async def inline_query(update: Update, context: BotContext) -> None:
-    """Offer the top hits as articles to post in any chat; a hint when the query is empty."""
+    """Offer the answer, or the closest passages marked as such, as articles to post in any
+    chat; for a question the interview does not cover, no articles but a button saying so;
+    a hint when the query is empty."""
     inline = update.inline_query
     assert inline is not None  # registered as an InlineQueryHandler
-    text = _searchable(inline.query, context)
+    texts = context.texts
+    text = context.checked(inline.query)
     if text is None:
-        button = InlineQueryResultsButton(context.texts.inline_hint, start_parameter="help")
+        button = InlineQueryResultsButton(texts.inline_hint, start_parameter="help")
         await inline.answer([], cache_time=INLINE_CACHE_SECONDS, is_personal=True, button=button)
         return
-    reply = await context.service.ask(text)
-    results = [
-        render.inline_article(hit, reply.snapshot.document(hit.paragraph.document), context.texts)
-        for hit in reply.hits
-    ]
-    # Personal: the results' labels are in the asking user's language.
-    await inline.answer(results, cache_time=INLINE_CACHE_SECONDS, is_personal=True)
+    reply = await context.service.ask(text, front_end="inline", language=context.language)
+    results = render.inline_results(reply, texts)
+    # Results are always personal: their labels are in the asking user's language.
+    if results:
+        await inline.answer(results, cache_time=INLINE_CACHE_SECONDS, is_personal=True)
+        return
+    button = InlineQueryResultsButton(texts.inline_not_covered, start_parameter="help")
+    await inline.answer([], cache_time=INLINE_CACHE_SECONDS, is_personal=True, button=button)
 
 
 async def reload_command(update: Update, context: BotContext) -> None:
@@ -256,96 +208,3 @@ async def _slow_down(update: Update, context: BotContext, verdict: Verdict) -> N
         )
     elif update.effective_message is not None and verdict is Verdict.WARN:
         await update.effective_message.reply_text(render.slow_down(limit, texts))
-
-
-def _pressed(update: Update) -> tuple[CallbackQuery, str]:
-    """The callback query and the paragraph ref in its data."""
-    query = update.callback_query
-    assert query is not None and query.data is not None  # registered with a data pattern
-    parsed = keyboards.parse_callback(query.data)
-    assert parsed is not None  # the pattern matched an action
-    return query, parsed[1]
-
-
-async def _pressed_paragraph(
-    update: Update, context: BotContext
-) -> tuple[Paragraph, Message, Snapshot] | None:
-    """Answer the callback query; return the paragraph its button names, the message to
-    reply to and the snapshot they belong to, or None (with a notice) if either is gone."""
-    query, ref = _pressed(update)
-    snapshot = context.service.snapshot
-    paragraph = keyboards.find_paragraph(ref, snapshot)
-    target = _reply_target(query)
-    if paragraph is None or target is None:
-        await query.answer(context.texts.stale)
-        return None
-    await query.answer()
-    return paragraph, target, snapshot
-
-
-def _searchable(text: str, context: BotContext) -> str | None:
-    """The question as the service cleans it, or None when it is empty or too long."""
-    try:
-        return context.service.check(text)
-    except QuestionError:
-        return None
-
-
-def _asked(query: CallbackQuery) -> Message | None:
-    """The user's question the pressed message replies to, if Telegram still shows it."""
-    message = query.message
-    if not isinstance(message, Message):  # too old: Telegram sends it as inaccessible
-        return None
-    asked = message.reply_to_message
-    # Not one of the bot's own messages: a button's new message replies to the pressed one
-    # when the question is gone.
-    if asked is None or (asked.from_user and asked.from_user.id == query.get_bot().id):
-        return None
-    return asked
-
-
-def _reply_target(query: CallbackQuery) -> Message | None:
-    """What a button's new message replies to: the question, else the pressed message."""
-    asked = _asked(query)
-    if asked is not None:
-        return asked
-    return query.message if isinstance(query.message, Message) else None
-
-
-async def _send_reply(to: Message, reply: Reply, texts: Texts) -> None:
-    """The best paragraph with its buttons, or "no close answer" with the nearest questions."""
-    best = reply.best
-    if reply.answered and best is not None:
-        await _send_paragraph(to, best.paragraph, reply.snapshot, texts, best.highlight)
-        return
-    nearest = reply.nearest_questions
-    markup = keyboards.suggestions_keyboard(nearest) if nearest else None
-    chunks = render.no_answer(reply.query, nearest, texts)
-    await _send(to, chunks, markup, quote=True)
-
-
-async def _send_paragraph(
-    to: Message,
-    paragraph: Paragraph,
-    snapshot: Snapshot,
-    texts: Texts,
-    highlight: str | None = None,
-) -> None:
-    chunks = render.answer(paragraph, snapshot.document(paragraph.document), texts, highlight)
-    await _send(to, chunks, keyboards.answer_keyboard(paragraph, texts), quote=True)
-
-
-async def _send(
-    to: Message,
-    chunks: Sequence[str],
-    markup: InlineKeyboardMarkup | ReplyKeyboardMarkup | None = None,
-    *,
-    quote: bool | None = None,
-) -> None:
-    """Send `chunks` in order as replies to `to`, with the keyboard under the last one.
-
-    quote=None quotes `to` in groups only (PTB's default); answers always quote the question.
-    """
-    for number, chunk in enumerate(chunks, 1):
-        last = number == len(chunks)
-        await to.reply_text(chunk, reply_markup=markup if last else None, do_quote=quote)

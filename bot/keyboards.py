@@ -1,39 +1,60 @@
 """Keyboards, and the callback data of their buttons.
 
-Callback data is stateless, so buttons keep working after a restart: it names an action and
-a paragraph (its id, e.g. "interview/2.3"). The question a button is about is not in it: it
-is the user's message the bot's reply answers (its reply_to_message).
+Callback data is stateless, so buttons keep working after a restart: it names an action, a
+paragraph (its id, e.g. "interview/2.3") and, for feedback, the question log's record id.
+The question a button is about is not in it: it is the user's message the bot's reply
+answers (its reply_to_message).
+
+Every button that opens something says what: an answer by its topic label and place
+("Новый договор с Россией · 2/3"), never by a cut-off interviewer question.
 """
 
 from __future__ import annotations
 
 import base64
 import hashlib
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from enum import StrEnum
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, ReplyKeyboardMarkup
 
 from service.records import Hit, Paragraph
+from service.replies import Reply
 from service.snapshot import Snapshot
 
-from .render import shorten
+from .html import shorten
 from .texts import Texts
 
 MAX_CALLBACK_BYTES = 64
-BUTTON_CHARS = 60
+# A topic label on a button: sidecar labels are a few words, derived ones are cut here.
+LABEL_CHARS = 40
+UP, DOWN = "👍", "👎"
 _DIGEST_CHARS = 8
 
 
 class Action(StrEnum):
-    OTHERS = "o"  # the other hits for the question
-    SHOW = "h"  # one paragraph, as an answer
-    WHOLE = "w"  # every paragraph of the interview answer
+    OTHERS = "o"  # o:<paragraph>: the other hits for the question
+    SHOW = "h"  # h:<paragraph>: one paragraph, as an answer to the question
+    TOPIC = "t"  # t:<paragraph>: an interviewer question offered for one not covered
+    WHOLE = "w"  # w:<paragraph>: every paragraph of the interview answer
+    CITE = "c"  # c:<paragraph>: the paragraph as a quotation to paste
+    UP = "u"  # u:<record>: 👍 on a logged reply
+    DOWN = "d"  # d:<record>: 👎 on it, which offers the other answers
+    PREFERRED = "p"  # p:<record>:<paragraph>: one of those, opened: the better answer
 
-    @property
-    def pattern(self) -> str:
-        """The CallbackQueryHandler pattern of this action's buttons."""
-        return f"^{self.value}:"
+
+_WITH_RECORD = frozenset({Action.UP, Action.DOWN, Action.PREFERRED})
+_WITH_PARAGRAPH = frozenset(Action) - {Action.UP, Action.DOWN}
+
+
+@dataclass(frozen=True)
+class Pressed:
+    """What a button's data says: the action, a paragraph ref, a record id ("" if none)."""
+
+    action: Action
+    ref: str = ""
+    record: str = ""
 
 
 def _digest(document_id: str) -> str:
@@ -41,10 +62,10 @@ def _digest(document_id: str) -> str:
     return base64.urlsafe_b64encode(digest).decode()
 
 
-def paragraph_ref(paragraph: Paragraph) -> str:
-    """A short, stable name for the paragraph: its id, or when that is too long for callback
-    data (a long document name), the id with a digest of the document name in its place."""
-    if len(paragraph.id.encode()) <= MAX_CALLBACK_BYTES - 2 and not paragraph.id.startswith("#"):
+def paragraph_ref(paragraph: Paragraph, room: int = MAX_CALLBACK_BYTES - 2) -> str:
+    """A short, stable name for the paragraph: its id, or when that is longer than `room`
+    bytes (a long document name), the id with a digest of the document name in its place."""
+    if len(paragraph.id.encode()) <= room and not paragraph.id.startswith("#"):
         return paragraph.id
     return "#" + _digest(paragraph.document) + paragraph.id.removeprefix(paragraph.document)
 
@@ -60,50 +81,121 @@ def find_paragraph(ref: str, snapshot: Snapshot) -> Paragraph | None:
     return None
 
 
-def callback_data(action: Action, paragraph: Paragraph) -> str:
-    return f"{action.value}:{paragraph_ref(paragraph)}"
+def callback_data(
+    action: Action, paragraph: Paragraph | None = None, record: str | None = None
+) -> str:
+    prefix = ":".join([action.value, *([record] if record else [])])
+    if paragraph is None:
+        return prefix
+    room = MAX_CALLBACK_BYTES - len(prefix.encode()) - 1
+    return f"{prefix}:{paragraph_ref(paragraph, room)}"
 
 
-def parse_callback(data: str) -> tuple[Action, str] | None:
-    """(action, paragraph ref) of a button's data; None for data this bot never sends."""
-    code, _, ref = data.partition(":")
+def parse_callback(data: str) -> Pressed | None:
+    """What a button's data says; None for data this bot never sends."""
+    code, _, rest = data.partition(":")
     try:
-        return (Action(code), ref) if ref else None
+        action = Action(code)
     except ValueError:
         return None
+    record, ref = "", rest
+    if action in _WITH_RECORD:
+        record, _, ref = rest.partition(":")
+    # Each action carries exactly what it needs: a record, a paragraph, or both.
+    if (action in _WITH_RECORD) != bool(record) or (action in _WITH_PARAGRAPH) != bool(ref):
+        return None
+    return Pressed(action, ref, record)
 
 
-def _button(label: str, action: Action, paragraph: Paragraph) -> InlineKeyboardButton:
-    return InlineKeyboardButton(label, callback_data=callback_data(action, paragraph))
+def matcher(action: Action) -> Callable[[object], bool]:
+    """The CallbackQueryHandler pattern of `action`'s buttons: well-formed data only, so
+    that anything else gets the stale-button notice."""
+
+    def matches(data: object) -> bool:
+        pressed = parse_callback(data) if isinstance(data, str) else None
+        return pressed is not None and pressed.action is action
+
+    return matches
 
 
-def answer_keyboard(paragraph: Paragraph, texts: Texts) -> InlineKeyboardMarkup:
-    """Under an answer: the other hits, and the whole interview answer if it has more."""
-    row = [_button(texts.other_answers, Action.OTHERS, paragraph)]
+def _button(
+    label: str, action: Action, paragraph: Paragraph | None = None, record: str | None = None
+) -> InlineKeyboardButton:
+    return InlineKeyboardButton(label, callback_data=callback_data(action, paragraph, record))
+
+
+def _fits(record: str) -> bool:
+    """Whether a record id leaves room for a paragraph ref in a button's data."""
+    return len(callback_data(Action.PREFERRED, record=record).encode()) <= MAX_CALLBACK_BYTES // 2
+
+
+def topic_label(paragraph: Paragraph, snapshot: Snapshot) -> str:
+    """The short topic label of the interviewer question `paragraph` answers."""
+    return shorten(snapshot.label(paragraph), LABEL_CHARS)
+
+
+def item_label(paragraph: Paragraph, snapshot: Snapshot) -> str:
+    """A button that opens one paragraph: its topic, and its place when its answer has more."""
+    label = topic_label(paragraph, snapshot)
+    return f"{label} · {paragraph.position}/{paragraph.count}" if paragraph.count > 1 else label
+
+
+def _feedback(record: str | None) -> list[InlineKeyboardButton]:
+    """👍 and 👎 for a logged reply; none when it was not logged."""
+    if record is None or not _fits(record):
+        return []
+    return [_button(UP, Action.UP, record=record), _button(DOWN, Action.DOWN, record=record)]
+
+
+def answer_keyboard(
+    paragraph: Paragraph, texts: Texts, record: str | None = None, *, others: bool = True
+) -> InlineKeyboardMarkup:
+    """Under a paragraph: the other hits (unless it answers no question of the user's), the
+    whole interview answer if it has more, the quotation, and feedback when logged."""
+    first = [_button(texts.other_answers, Action.OTHERS, paragraph)] if others else []
     if paragraph.count > 1:
-        row.append(_button(texts.whole_answer, Action.WHOLE, paragraph))
-    return InlineKeyboardMarkup([row])
+        first.append(_button(texts.whole_answer, Action.WHOLE, paragraph))
+    second = [_button(texts.cite, Action.CITE, paragraph), *_feedback(record)]
+    return InlineKeyboardMarkup([row for row in (first, second) if row])
 
 
-def numbered_keyboard(hits: Sequence[Hit]) -> InlineKeyboardMarkup:
-    """One button a hit, labelled with its rank, as numbered in the list above it."""
+def passages_keyboard(reply: Reply, texts: Texts) -> InlineKeyboardMarkup:
+    """Under the closest passages: the whole answer each belongs to (once an answer), and
+    feedback when logged."""
+    seen: set[tuple[str, int]] = set()
+    rows = []
+    for hit in reply.passages:
+        paragraph = hit.paragraph
+        if (paragraph.document, paragraph.answer_no) in seen:
+            continue
+        seen.add((paragraph.document, paragraph.answer_no))
+        label = texts.whole_answer_of.format(label=topic_label(paragraph, reply.snapshot))
+        rows.append([_button(label, Action.WHOLE, paragraph)])
+    feedback = _feedback(reply.record_id)
+    return InlineKeyboardMarkup([*rows, *([feedback] if feedback else [])])
+
+
+def choices_keyboard(
+    hits: Sequence[Hit], snapshot: Snapshot, record: str | None = None
+) -> InlineKeyboardMarkup:
+    """One row a hit, labelled with what it opens, in the order of the list above. With a
+    record (after 👎), opening one tells the question log it was the better answer."""
+    action = Action.PREFERRED if record is not None and _fits(record) else Action.SHOW
+    kept = record if action is Action.PREFERRED else None
     return InlineKeyboardMarkup(
-        [[_button(str(hit.rank), Action.SHOW, hit.paragraph) for hit in hits]]
+        [
+            [_button(item_label(hit.paragraph, snapshot), action, hit.paragraph, kept)]
+            for hit in hits
+        ]
     )
 
 
-def suggestions_keyboard(hits: Sequence[Hit]) -> InlineKeyboardMarkup:
-    """One row a suggested interviewer question, labelled with its start."""
+def topics_keyboard(nearest: Sequence[Hit], snapshot: Snapshot) -> InlineKeyboardMarkup:
+    """One row a nearest interviewer question, labelled with its topic."""
     return InlineKeyboardMarkup(
         [
-            [
-                _button(
-                    f"{n}. {shorten(hit.paragraph.question, BUTTON_CHARS)}",
-                    Action.SHOW,
-                    hit.paragraph,
-                )
-            ]
-            for n, hit in enumerate(hits, 1)
+            [_button(topic_label(hit.paragraph, snapshot), Action.TOPIC, hit.paragraph)]
+            for hit in nearest
         ]
     )
 

@@ -1,7 +1,8 @@
-"""Every string the bot shows, in Russian (the default) and English.
+"""Every string the bot shows, in Russian (the default), English and Kazakh.
 
 Strings are plain text: render.py escapes them and adds the formatting. Fields with
-``{placeholders}`` are filled in by render.py.
+``{placeholders}`` are filled in by render.py. The interview itself stays in Russian: there
+is no translation, so English and Kazakh replies say so (`language_note`).
 """
 
 from __future__ import annotations
@@ -21,14 +22,37 @@ class Texts:
     examples_title: str
     examples: tuple[str, ...]
     sources_title: str
+    # Buttons.
     other_answers: str
     whole_answer: str
-    source: str  # {title}
+    whole_answer_of: str  # {label}: under closest passages, one per interview answer
+    cite: str
+    # Who asks and who answers, when the sidecar does not name them.
+    question: str
+    question_by: str  # {asker}: the interviewer or the outlet
+    answer: str
     position: str  # {n} {m}
-    no_answer: str  # {query}
-    did_you_mean: str
+    source: str  # {source}: the citation (speaker, title, outlet, date, link) and ids
+    # Once in every reply that shows the interview: "" when the interface is in its language.
+    language_note: str
+    # The three decisions.
+    uncertain: str
+    not_covered: str  # {query}
+    not_mentioned: str  # {terms}: the question's words the interview never mentions
+    term: str  # {term}: one of them, or a sentence of the interview, in quotes
+    nearest_questions: str
     others_title: str  # {query}
     no_others: str
+    not_covered_notice: str  # a button's notice, when its question is not covered
+    # Feedback.
+    thanks: str
+    downvoted: str  # {query}: the other answers offered after 👎
+    # Inline mode.
+    inline_closest: str  # {label}: a closest passage's title
+    closest_passage: str  # {query}: the caveat over a closest passage posted inline
+    inline_not_covered: str  # a button over no results: at most 64 characters
+    inline_hint: str
+    # Notices.
     not_text: str
     empty: str
     too_long: str  # {limit}
@@ -36,7 +60,6 @@ class Texts:
     unknown_command: str
     stale: str
     error: str
-    inline_hint: str
     slow_down: str  # {limit}
     slow_down_button: str  # an inline-mode button: at most 64 characters
     private_bot: str
@@ -60,7 +83,8 @@ RUSSIAN = Texts(
     "к вашему вопросу по смыслу. Я знаю:",
     how_to_ask="Задайте вопрос своими словами — по-русски, по-английски или по-казахски. "
     "Под ответом есть кнопки: «Другие ответы» — следующие по близости абзацы, "
-    "«Весь ответ» — весь ответ министра целиком.",
+    "«Весь ответ» — весь ответ министра целиком, «Цитата» — готовая цитата с источником, "
+    "👍 и 👎 — подошёл ли ответ.",
     in_groups="В группе упомяните меня ({username}) в вопросе или ответьте на моё сообщение.",
     inline_mode="В любом чате можно написать «{username} вопрос» и выбрать ответ из списка.",
     examples_title="Например:",
@@ -73,12 +97,29 @@ RUSSIAN = Texts(
     sources_title="Источники",
     other_answers="Другие ответы",
     whole_answer="Весь ответ",
-    source="Источник: {title}",
-    position="Абзац {n} из {m}",
-    no_answer="В интервью нет близкого ответа на вопрос «{query}».",
-    did_you_mean="Возможно, вас интересует один из вопросов интервьюера:",
+    whole_answer_of="Весь ответ: {label}",
+    cite="Цитата",
+    question="Вопрос",
+    question_by="Вопрос ({asker})",
+    answer="Ответ",
+    position="абзац {n} из {m}",
+    source="Источник: {source}",
+    language_note="",
+    uncertain="Ближайшие фрагменты интервью; возможно, оно не отвечает на этот вопрос прямо.",
+    not_covered="В интервью нет ответа на вопрос «{query}».",
+    not_mentioned="В интервью нет упоминаний: {terms}.",
+    term="«{term}»",
+    nearest_questions="Вопросы интервьюера на близкие темы:",
     others_title="Другие ответы на вопрос «{query}»:",
     no_others="Других ответов нет.",
+    not_covered_notice="В интервью нет ответа на этот вопрос.",
+    thanks="Спасибо за отзыв!",
+    downvoted="Возможно, подойдёт другой ответ на вопрос «{query}»:",
+    inline_closest="Близкий фрагмент: {label}",
+    closest_passage="Ближайший фрагмент интервью к вопросу «{query}»; возможно, это не прямой "
+    "ответ.",
+    inline_not_covered="В интервью нет ответа на этот вопрос",
+    inline_hint="Как задавать вопросы",
     not_text="Я понимаю только текст. Напишите вопрос словами.",
     empty="Вопрос пустой. Напишите его словами.",
     too_long="Вопрос слишком длинный: не больше {limit} символов. Сформулируйте короче.",
@@ -86,7 +127,6 @@ RUSSIAN = Texts(
     unknown_command="Такой команды нет. Список команд — /help.",
     stale="Этот ответ больше недоступен. Задайте вопрос заново.",
     error="Что-то пошло не так. Попробуйте ещё раз чуть позже.",
-    inline_hint="Как задавать вопросы",
     slow_down="Слишком много вопросов: не больше {limit} в минуту. Подождите немного, "
     "и я снова отвечу.",
     slow_down_button="Слишком много вопросов — подождите минуту",
@@ -110,10 +150,12 @@ ENGLISH = Texts(
         ("about", "Where the answers come from"),
     ),
     intro="I answer questions in the minister's own words: with the paragraph of the "
-    "interview closest in meaning to your question. I know:",
+    "interview closest in meaning to your question. The interview is in Russian and is "
+    "quoted as it is, untranslated. I know:",
     how_to_ask="Ask in your own words, in Russian, English or Kazakh. Under an answer, "
-    "“Other answers” shows the next closest paragraphs and “Whole answer” the "
-    "minister's entire answer.",
+    "“Other answers” shows the next closest paragraphs, “Whole answer” the minister's "
+    "entire answer, “Cite” a ready quotation with its source, and 👍 or 👎 tells me "
+    "whether it answered your question.",
     in_groups="In a group, mention me ({username}) in your question or reply to my message.",
     inline_mode="In any chat, type “{username} your question” and pick an answer from the list.",
     examples_title="For example:",
@@ -126,12 +168,29 @@ ENGLISH = Texts(
     sources_title="Sources",
     other_answers="Other answers",
     whole_answer="Whole answer",
-    source="Source: {title}",
-    position="Paragraph {n} of {m}",
-    no_answer="The interview has no close answer to “{query}”.",
-    did_you_mean="Perhaps you mean one of the interviewer's questions:",
+    whole_answer_of="Whole answer: {label}",
+    cite="Cite",
+    question="Question",
+    question_by="Question ({asker})",
+    answer="Answer",
+    position="paragraph {n} of {m}",
+    source="Source: {source}",
+    language_note="The interview is in Russian.",
+    uncertain="The closest passages of the interview; it may not answer this question directly.",
+    not_covered="The interview does not answer “{query}”.",
+    not_mentioned="The interview does not mention {terms}.",
+    term="“{term}”",
+    nearest_questions="The interviewer's questions on nearby topics:",
     others_title="Other answers to “{query}”:",
     no_others="There are no other answers.",
+    not_covered_notice="The interview does not answer this question.",
+    thanks="Thanks for your feedback!",
+    downvoted="Perhaps another answer fits “{query}”:",
+    inline_closest="Closest passage: {label}",
+    closest_passage="The passage of the interview closest to “{query}”; it may not answer "
+    "it directly.",
+    inline_not_covered="The interview does not answer this question",
+    inline_hint="How to ask",
     not_text="I only understand text. Please type your question.",
     empty="The question is empty. Please type it in words.",
     too_long="The question is too long: at most {limit} characters, please.",
@@ -139,7 +198,6 @@ ENGLISH = Texts(
     unknown_command="There is no such command. See /help.",
     stale="This answer is no longer available. Please ask again.",
     error="Something went wrong. Please try again a little later.",
-    inline_hint="How to ask",
     slow_down="Too many questions: at most {limit} a minute. Wait a little and I will "
     "answer again.",
     slow_down_button="Too many questions: please wait a minute",
@@ -155,11 +213,85 @@ ENGLISH = Texts(
     "Index reloads: {reloads}, failed: {failed_reloads}",
 )
 
-LANGUAGES = (RUSSIAN, ENGLISH)
+KAZAKH = Texts(
+    language_code="kk",
+    commands=(
+        ("start", "Не білемін және сұрақ үлгілері"),
+        ("help", "Сұрақты қалай қою керек"),
+        ("about", "Жауаптардың дереккөздері"),
+    ),
+    intro="Мен сұрақтарға министрдің өз сөзімен жауап беремін: сұхбаттан сұрағыңызға "
+    "мағынасы жағынан ең жақын абзацты ұсынамын. Сұхбат орыс тілінде, аудармасыз "
+    "келтіріледі. Менің білетінім:",
+    how_to_ask="Сұрағыңызды өз сөзіңізбен қазақша, орысша немесе ағылшынша жазыңыз. "
+    "Жауаптың астында батырмалар бар: «Басқа жауаптар» — мағынасы жақын келесі абзацтар, "
+    "«Толық жауап» — министрдің жауабы толығымен, «Дәйексөз» — дереккөзі көрсетілген "
+    "дайын дәйексөз, 👍 және 👎 — жауап сұрағыңызға сай келді ме.",
+    in_groups="Топта сұрағыңызда мені ({username}) атаңыз немесе менің хабарламама жауап беріңіз.",
+    inline_mode="Кез келген чатта «{username} сұрағыңыз» деп жазып, тізімнен жауапты таңдаңыз.",
+    examples_title="Мысалы:",
+    examples=(
+        "Ресеймен жаңа шартқа қашан қол қойылады?",
+        "Қазақстан қай елдерді әлеуетті инвестор деп санайды?",
+        "Қазақстан қытайлық серіктестерге не ұсынады?",
+        "Қазақстан Ресейдің ықпалынан шығып бара ма?",
+    ),
+    sources_title="Дереккөздер",
+    other_answers="Басқа жауаптар",
+    whole_answer="Толық жауап",
+    whole_answer_of="Толық жауап: {label}",
+    cite="Дәйексөз",
+    question="Сұрақ",
+    question_by="Сұрақ ({asker})",
+    answer="Жауап",
+    position="абзац {n}/{m}",
+    source="Дереккөз: {source}",
+    language_note="Сұхбат орыс тілінде.",
+    uncertain="Сұхбаттың ең жақын үзінділері; онда бұл сұраққа тікелей жауап болмауы мүмкін.",
+    not_covered="Сұхбатта «{query}» деген сұраққа жауап жоқ.",
+    not_mentioned="Сұхбатта мыналар айтылмайды: {terms}.",
+    term="«{term}»",
+    nearest_questions="Сұхбат алушының жақын тақырыптағы сұрақтары:",
+    others_title="«{query}» сұрағына басқа жауаптар:",
+    no_others="Басқа жауап жоқ.",
+    not_covered_notice="Сұхбатта бұл сұраққа жауап жоқ.",
+    thanks="Пікіріңізге рақмет!",
+    downvoted="«{query}» сұрағына басқа жауап сай келуі мүмкін:",
+    inline_closest="Жақын үзінді: {label}",
+    closest_passage="Сұхбаттың «{query}» сұрағына ең жақын үзіндісі; бұл тікелей жауап "
+    "болмауы мүмкін.",
+    inline_not_covered="Сұхбатта бұл сұраққа жауап жоқ",
+    inline_hint="Сұрақты қалай қою керек",
+    not_text="Мен тек мәтінді түсінемін. Сұрағыңызды сөзбен жазыңыз.",
+    empty="Сұрақ бос. Оны сөзбен жазыңыз.",
+    too_long="Сұрақ тым ұзын: ең көбі {limit} таңба болуы керек. Қысқарақ жазыңыз.",
+    edited="Түзетілген хабарламаларды қайта оқымаймын. Сұрағыңызды қайта жіберіңіз.",
+    unknown_command="Мұндай команда жоқ. Командалар тізімі — /help.",
+    stale="Бұл жауап енді қолжетімсіз. Сұрағыңызды қайта қойыңыз.",
+    error="Бірдеңе дұрыс болмады. Сәлден соң қайталап көріңіз.",
+    slow_down="Сұрақ тым көп: минутына ең көбі {limit} сұрақ. Біраз күтіңіз, сосын қайта "
+    "жауап беремін.",
+    slow_down_button="Сұрақ тым көп — бір минут күтіңіз",
+    private_bot="Бұл жабық бот: ол тек өзі бапталған чаттарда жауап береді.",
+    not_allowed="Бұл команда тек бот әкімшілеріне арналған.",
+    reloading="Индексті корпус бойынша қайта құрып жатырмын…",
+    reloaded="Индекс жаңартылды: {paragraphs} абзац, құрастырылған уақыты {built_at}.",
+    reload_failed="Индекс жаңартылмады, бұрынғысы жұмыс істеп тұр. Қате: {error}",
+    stats="Жұмыс уақыты: {uptime}\n"
+    "Сұрақтар: жауап берілгені {answered}, сенімсізі {uncertain}, жауапсызы {refused}, "
+    "лимиттен асқаны {limited}\n"
+    "Индекс: {paragraphs} абзац, құрастырылған уақыты {built_at}, {build_seconds} с\n"
+    "Индексті қайта жүктеу: {reloads}, сәтсізі: {failed_reloads}",
+)
+
+LANGUAGES = (RUSSIAN, ENGLISH, KAZAKH)
 
 
 def texts_for(language_code: str | None) -> Texts:
-    """English for users whose Telegram language is English, Russian for everyone else."""
-    if language_code and language_code.lower().startswith("en"):
+    """The interface in the user's Telegram language: English or Kazakh, else Russian."""
+    code = (language_code or "").lower()
+    if code.startswith("en"):
         return ENGLISH
+    if code.startswith("kk"):
+        return KAZAKH
     return RUSSIAN

@@ -1,10 +1,17 @@
-"""Plain-text views of replies and scores, for the command line."""
+"""Plain-text views of replies, for the command line.
+
+The same standard as the bot's messages, in its English wording: who asked and who
+answered, a citation line, and one view for each decision.
+"""
 
 from __future__ import annotations
 
 import textwrap
 from collections.abc import Sequence
 
+from bot.html import shorten
+from bot.texts import ENGLISH as TEXTS
+from service.citation import cite
 from service.decision import Decision
 from service.records import Document, Hit
 from service.replies import Reply
@@ -14,6 +21,9 @@ CHAT_HELP = (
     "/help  this text\n"
     "/quit  leave (or Ctrl-D)"
 )
+# A passage's best sentence and an interviewer question in a list.
+SNIPPET_CHARS = 180
+INDENT = "   "
 
 
 def chat_banner(documents: Sequence[Document]) -> str:
@@ -22,49 +32,78 @@ def chat_banner(documents: Sequence[Document]) -> str:
 
 
 def reply_text(reply: Reply, width: int = 88) -> str:
-    """The answer, the closest passages with a caveat, or a plain "not covered"."""
-    best = reply.best
-    if best is None:
-        return "The index is empty."
-    if reply.decision is Decision.NOT_COVERED:
-        return _not_covered(reply)
-    lines = []
-    if reply.decision is Decision.UNCERTAIN:
-        lines.append("Closest passages; the interview may not answer this directly.")
-        lines.append("")
+    """The answer, the closest passages under a caveat, or a plain "not covered"."""
+    if reply.decision is Decision.ANSWERED and reply.passages:
+        return _answer(reply, reply.passages[0], width)
+    if reply.decision is Decision.UNCERTAIN and reply.passages:
+        return _closest(reply, width)
+    return _not_covered(reply, width)
+
+
+def _wrapped(text: str, width: int, first: str = "", rest: str = "  ") -> list[str]:
+    return textwrap.wrap(text, width, initial_indent=first, subsequent_indent=rest) or [first]
+
+
+def _cited(source: str, ids: str, width: int) -> list[str]:
+    """The citation line, wrapped; the ids in brackets are never broken across lines."""
+    lines = _wrapped(f"— {source}", width)
+    if len(lines[-1]) + 1 + len(ids) <= width:
+        return [*lines[:-1], f"{lines[-1]} {ids}"]
+    return [*lines, f"  {ids}"]
+
+
+def _place(hit: Hit, reply: Reply) -> str:
+    """The topic label, and the paragraph's place in its answer when it has several."""
+    p = hit.paragraph
+    label = reply.snapshot.label(p)
+    return f"{label} · {TEXTS.position.format(n=p.position, m=p.count)}" if p.count > 1 else label
+
+
+def _answer(reply: Reply, hit: Hit, width: int) -> str:
+    p = hit.paragraph
+    citation = cite(p, reply.snapshot.document(p.document))
+    asker = f"Q ({citation.asker}): " if citation.asker else "Q: "
+    return "\n".join(
+        [
+            _place(hit, reply),
+            *_wrapped(p.question, width, asker, INDENT),
+            "",
+            f"{citation.speaker or TEXTS.answer}:",
+            *_wrapped(p.text, width, INDENT, INDENT),
+            "",
+            *_cited(citation.source, f"({p.id}, score {hit.score:.3f})", width),
+        ]
+    )
+
+
+def _closest(reply: Reply, width: int) -> str:
+    lines = [TEXTS.uncertain, ""]
+    for number, hit in enumerate(reply.passages, 1):
+        lines.append(f"{number}. {_place(hit, reply)} ({hit.paragraph.id}, score {hit.score:.3f})")
+        quoted = TEXTS.term.format(term=shorten(hit.highlight, SNIPPET_CHARS))
+        lines.extend(_wrapped(quoted, width, INDENT, INDENT))
+    sources: dict[str, list[str]] = {}
     for hit in reply.passages:
-        lines.extend(_passage(hit, reply, width))
-    return "\n".join(lines).rstrip()
-
-
-def _not_covered(reply: Reply) -> str:
-    if reply.uncovered_terms:
-        lines = [f"The interview does not mention {', '.join(reply.uncovered_terms)}."]
-    else:
-        lines = ["The interview does not cover this question."]
-    if reply.nearest_questions:
-        lines.append("The interviewer asked:")
-        lines.extend(f"  - {shorten(h.paragraph.question, 120)}" for h in reply.nearest_questions)
+        document = reply.snapshot.document(hit.paragraph.document)
+        sources.setdefault(cite(hit.paragraph, document).source, []).append(hit.paragraph.id)
+    lines.append("")
+    for source, ids in sources.items():
+        lines.extend(_cited(source, f"({', '.join(ids)})", width))
     return "\n".join(lines)
 
 
-def _passage(hit: Hit, reply: Reply, width: int) -> list[str]:
-    p = hit.paragraph
-    title = reply.snapshot.document(p.document).title
-    lines = [f"Q: {p.question}"]
-    if p.section:
-        lines.append(f"[{p.section}]")
-    lines.append("")
-    lines.extend(textwrap.wrap(p.text, width) or [""])
-    lines.append("")
-    lines.append(
-        f"— {title}, answer {p.answer_no}, paragraph {p.position} of {p.count} "
-        f"({p.id}, score {hit.score:.3f})"
-    )
-    lines.append("")
-    return lines
-
-
-def shorten(text: str, limit: int) -> str:
-    text = " ".join(text.split())
-    return text if len(text) <= limit else text[: limit - 1].rsplit(" ", 1)[0] + "…"
+def _not_covered(reply: Reply, width: int) -> str:
+    if reply.uncovered_terms:
+        terms = ", ".join(TEXTS.term.format(term=term) for term in reply.uncovered_terms)
+        lines = [TEXTS.not_mentioned.format(terms=terms)]
+    else:
+        lines = [TEXTS.not_covered.format(query=reply.query)]
+    if reply.nearest_questions:
+        lines.append(TEXTS.nearest_questions)
+        for hit in reply.nearest_questions:
+            label = reply.snapshot.label(hit.paragraph)
+            question = shorten(hit.paragraph.question, SNIPPET_CHARS)
+            lines.extend(
+                _wrapped(f"{label} ({hit.paragraph.id}): {question}", width, "  - ", "    ")
+            )
+    return "\n".join(lines)

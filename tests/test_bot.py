@@ -4,9 +4,11 @@ with the real model and index of the session fixtures."""
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import copy
 import dataclasses
 import datetime
+import functools
 import logging
 import os
 import signal
@@ -14,22 +16,33 @@ import subprocess
 import sys
 import threading
 import time
+from collections.abc import AsyncIterator, Sequence
 from pathlib import Path
 from typing import Any
 
 import pytest
+import sqlalchemy as sa
 from click.testing import CliRunner
-from conftest import ask, open_service, running_bot, talking_to
+from conftest import ask, running_bot, talking_to
 from fake_telegram import Call, FakeTelegram, free_port, parse_telegram_html
 
 from bot.application import ALLOWED_UPDATES, BotApplication, Webhook, build_application, serving_bot
 from bot.context import shared_of
+from bot.html import shorten
+from bot.keyboards import item_label
 from bot.logs import REDACTED, RedactSecrets
-from bot.texts import ENGLISH, LANGUAGES, RUSSIAN
+from bot.render import QUERY_CHARS, SNIPPET_CHARS
+from bot.texts import ENGLISH, KAZAKH, LANGUAGES, RUSSIAN
 from interview_bot.cli import cli
+from questionlog import QuestionLog, Store, StoreSettings
+from questionlog.schema import feedback, questions
 from service.answering import AnswerService
+from service.decision import Decision
 from service.encoder import Encoder
+from service.records import Hit, Paragraph
+from service.replies import Reply
 from service.settings import Settings
+from service.snapshot import open_snapshot
 
 Json = dict[str, Any]
 
@@ -92,6 +105,68 @@ def best_id(service: AnswerService, question: str) -> str:
     return answer.best.paragraph.id
 
 
+def forcing(
+    monkeypatch: pytest.MonkeyPatch,
+    service: AnswerService,
+    decision: Decision,
+    *,
+    shown: int = 1,
+    uncovered: tuple[str, ...] = (),
+) -> None:
+    """Make the service decide `decision` for every question, showing its first `shown`
+    hits (none when not covered): the presentation is tested whatever the policy decides."""
+    answer = functools.partial(AnswerService.answer, service)
+
+    def forced(questions: Sequence[str], top_k: int | None = None) -> list[Reply]:
+        return [
+            dataclasses.replace(
+                reply,
+                decision=decision,
+                passages=() if decision is Decision.NOT_COVERED else reply.hits[:shown],
+                uncovered_terms=uncovered,
+            )
+            for reply in answer(questions, top_k)
+        ]
+
+    monkeypatch.setattr(service, "answer", forced)
+
+
+async def toast(tg: FakeTelegram, data: str, message: Json, **options: Any) -> str | None:
+    """Press a button; the notice its query was answered with (None: none)."""
+    update = tg.callback_update(data, message=message, **options)
+    before = len(calls(tg, "answerCallbackQuery"))
+    tg.push_update(update)
+    await tg.wait_for("answerCallbackQuery", before + 1)
+    (answered,) = [
+        c
+        for c in calls(tg, "answerCallbackQuery")
+        if c.params["callback_query_id"] == update["callback_query"]["id"]
+    ]
+    notice: str | None = answered.params.get("text")
+    return notice
+
+
+def heading(service: AnswerService, paragraph: Paragraph, texts: Any = RUSSIAN) -> str:
+    """How an answer starts: its topic and place, then who asked what."""
+    place = texts.position.format(n=paragraph.position, m=paragraph.count)
+    return f"{service.snapshot.label(paragraph)} · {place}\n{texts.question}: {paragraph.question}"
+
+
+def cited(service: AnswerService, *paragraphs: Paragraph, texts: Any = RUSSIAN) -> str:
+    """The citation line under paragraphs of the seed interview (no date, no link yet)."""
+    document = service.snapshot.documents[0]
+    ids = ", ".join(p.id for p in paragraphs)
+    return texts.source.format(source=f"{document.interviewee}, «{document.title}» ({ids})")
+
+
+def listed(service: AnswerService, hit: Hit, texts: Any = RUSSIAN) -> str:
+    """A hit in a list: its topic and place, and its best sentence in quotes."""
+    p = hit.paragraph
+    place = texts.position.format(n=p.position, m=p.count)
+    quoted = texts.term.format(term=shorten(hit.highlight, SNIPPET_CHARS))
+    return f"{service.snapshot.label(p)} · {place}\n{quoted}"
+
+
 # ---- questions -----------------------------------------------------------------------
 
 
@@ -106,21 +181,26 @@ async def test_question_gets_its_paragraph_as_a_reply(
     answer = await reply(tg, update)
     latency = calls(tg, "sendMessage")[0].time - pushed
 
-    title = service.snapshot.documents[0].title
+    speaker = service.snapshot.documents[0].interviewee
     assert answer["text"] == (
-        f"{expected.question}\n{expected.section}\n\n{expected.text}\n\n"
-        f"Источник: {title}\nАбзац 2 из 3"
+        f"{heading(service, expected)}\n\n{speaker}:\n{expected.text}\n\n{cited(service, expected)}"
     )
-    # The sentence closest to the question is in bold inside the paragraph.
+    # Who asked (italic), who answered (underlined) and the sentence closest to the question
+    # (bold, inside the paragraph) look different; the topic label is the bold title.
     best = ask(service, TREATY).best
     assert best is not None and best.highlight != expected.text
     assert best.highlight.startswith("Идеальным было бы его подписание")
-    assert entity_texts(answer, "bold") == [expected.question, best.highlight]
-    assert entity_texts(answer, "italic") == [expected.section]
+    label = service.snapshot.label(expected)
+    assert label == "Новый договор с Россией"  # the seed sidecar's topic
+    assert entity_texts(answer, "bold") == [label, best.highlight]
+    assert entity_texts(answer, "italic") == [f"Вопрос: {expected.question}"]
+    assert entity_texts(answer, "underline") == [f"{speaker}:"]
     assert answer["reply_to_message"]["message_id"] == update["message"]["message_id"]
+    # No question log here: no 👍/👎.
     assert buttons(answer) == [
         ("Другие ответы", "o:interview/2.2"),
         ("Весь ответ", "w:interview/2.2"),
+        ("Цитата", "c:interview/2.2"),
     ]
     # "typing…" is shown first, and the reply is HTML without a link preview.
     assert [c.params for c in calls(tg, "sendChatAction")] == [
@@ -162,20 +242,29 @@ async def test_other_answers_then_one_of_them_then_its_other_answers(
 
     listing = await press(tg, "o:interview/2.2", answer)
     others = hits[1:]
-    assert buttons(listing) == [(str(h.rank), f"h:{h.paragraph.id}") for h in others]
-    assert listing["text"].startswith(f"Другие ответы на вопрос «{TREATY}»:\n\n")
-    for hit in others:
-        assert (
-            f"{hit.rank}. {hit.paragraph.question}\n{hit.paragraph.text[:100]}" in listing["text"]
-        )
+    snapshot = service.snapshot
+    # Compact: each alternative as its topic and best sentence, within one phone screen;
+    # one button each, saying what it opens.
+    assert listing["text"] == "\n\n".join(
+        [f"Другие ответы на вопрос «{TREATY}»:", *(listed(service, hit) for hit in others)]
+    )
+    assert len(listing["text"]) <= 1_000
+    assert not any(hit.paragraph.question in listing["text"] for hit in others)
+    assert buttons(listing) == [
+        (item_label(h.paragraph, snapshot), f"h:{h.paragraph.id}") for h in others
+    ]
+    assert buttons(listing)[0][0] == "Новый договор с Россией · 3/3"
+    assert [len(row) for row in listing["reply_markup"]["inline_keyboard"]] == [1] * len(others)
     assert listing["reply_to_message"]["message_id"] == asked
 
     second = others[0].paragraph
     shown = await press(tg, f"h:{second.id}", listing)
+    assert shown["text"].startswith(heading(service, second))
     assert second.text in shown["text"] and shown["reply_to_message"]["message_id"] == asked
     assert buttons(shown) == [
         ("Другие ответы", f"o:{second.id}"),
         ("Весь ответ", f"w:{second.id}"),
+        ("Цитата", f"c:{second.id}"),
     ]
     # Its own "Other answers" finds the question again, now leaving out the paragraph shown.
     relisting = await press(tg, f"o:{second.id}", shown)
@@ -194,11 +283,29 @@ async def test_whole_answer_shows_every_paragraph_in_order(
     assert shown is not None
     paragraphs = service.snapshot.whole_answer(shown)
     assert [p.id for p in paragraphs] == ["interview/2.1", "interview/2.2", "interview/2.3"]
-    positions = [whole["text"].index(p.text) for p in paragraphs]
-    assert positions == sorted(positions)
-    assert whole["text"].startswith(f"{shown.question}\n{shown.section}\n\n{paragraphs[0].text}")
+    speaker = service.snapshot.documents[0].interviewee
+    assert whole["text"] == (
+        f"{service.snapshot.label(shown)}\nВопрос: {shown.question}\n\n{speaker}:\n"
+        + "\n\n".join(p.text for p in paragraphs)
+        + f"\n\n{cited(service, *paragraphs)}"
+    )
     assert whole["reply_to_message"]["message_id"] == question["message"]["message_id"]
     assert "reply_markup" not in whole
+
+
+async def test_cite_sends_a_ready_quotation(
+    bot: BotApplication, tg: FakeTelegram, service: AnswerService
+) -> None:
+    answer = await reply(tg, tg.text_update(ORBIT))
+    orbit = service.snapshot.paragraph(best_id(service, ORBIT))
+    assert orbit is not None
+    quotation = await press(tg, f"c:{orbit.id}", answer)
+    document = service.snapshot.documents[0]
+    assert quotation["text"] == (
+        f"«{orbit.text}»\n— {document.interviewee}, «{document.title}» ({orbit.id})"
+    )
+    assert "entities" not in quotation  # plain text, to copy as it is
+    assert quotation["reply_to_message"]["message_id"] == answer["message_id"]
 
 
 async def test_buttons_work_after_a_restart(tg: FakeTelegram, service: AnswerService) -> None:
@@ -236,38 +343,107 @@ async def test_stale_buttons_get_a_notice(bot: BotApplication, tg: FakeTelegram)
     assert len(calls(tg, "sendMessage")) == sent
 
 
-async def test_off_topic_question_offers_the_nearest_questions(
-    bot: BotApplication, tg: FakeTelegram, service: AnswerService
+async def test_not_covered_says_so_and_offers_topics_that_never_answer_the_question(
+    bot: BotApplication, tg: FakeTelegram, service: AnswerService, monkeypatch: pytest.MonkeyPatch
 ) -> None:
+    forcing(monkeypatch, service, Decision.NOT_COVERED)
     premise = ask(service, OFF_TOPIC)
-    assert not premise.answered and premise.hits[0].score < service.settings.search.threshold - 0.03
     nearest = [hit.paragraph for hit in premise.nearest_questions]
-    assert len(nearest) == 3
+    assert premise.passages == () and len(nearest) == 3
 
-    offer = await reply(tg, tg.text_update(OFF_TOPIC))
-    assert offer["text"].startswith(f"В интервью нет близкого ответа на вопрос «{OFF_TOPIC}».")
-    assert all(p.question in offer["text"] for p in nearest)
-    assert [data for _, data in buttons(offer)] == [f"h:{p.id}" for p in nearest]
+    question = tg.text_update(OFF_TOPIC)
+    offer = await reply(tg, question)
+    assert offer["text"] == (
+        f"В интервью нет ответа на вопрос «{OFF_TOPIC}».\n\n{RUSSIAN.nearest_questions}"
+    )
+    # The nearest interviewer questions, each a button named by its topic.
+    assert buttons(offer) == [(service.snapshot.label(p), f"t:{p.id}") for p in nearest]
+    assert {text for text, _ in buttons(offer)} == {
+        "Инвестиции и новые технологии",
+        "Новый договор с Россией",
+        "Военно-техническое сотрудничество",
+    }
     assert [len(row) for row in offer["reply_markup"]["inline_keyboard"]] == [1, 1, 1]
 
-    shown = await press(tg, f"h:{nearest[0].id}", offer)
-    assert nearest[0].text in shown["text"] and nearest[0].question in shown["text"]
-    assert buttons(shown)[0][1] == f"o:{nearest[0].id}"
+    # A topic opens as a paragraph of the interview under the offer, not as an answer to
+    # the question: no "Other answers" to it.
+    shown = await press(tg, f"t:{nearest[0].id}", offer)
+    assert shown["text"].startswith(heading(service, nearest[0]))
+    assert nearest[0].text in shown["text"]
+    assert shown["reply_to_message"]["message_id"] == offer["message_id"]
+    assert buttons(shown) == [
+        ("Весь ответ", f"w:{nearest[0].id}"),
+        ("Цитата", f"c:{nearest[0].id}"),
+    ]
+    # Even an "Other answers" button left by an older bot under such a paragraph lists
+    # nothing for a question the interview does not cover.
+    old = copy.deepcopy(shown)
+    old["message_id"] = 9_999
+    old["reply_to_message"] = question["message"]
+    old["reply_markup"] = {
+        "inline_keyboard": [[{"text": "Other answers", "callback_data": f"o:{nearest[0].id}"}]]
+    }
+    sent = len(calls(tg, "sendMessage"))
+    assert await toast(tg, f"o:{nearest[0].id}", old) == RUSSIAN.not_covered_notice
+    await asyncio.sleep(0.2)
+    assert len(calls(tg, "sendMessage")) == sent
+
+
+async def test_not_covered_names_the_words_the_interview_never_mentions(
+    bot: BotApplication, tg: FakeTelegram, service: AnswerService, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    forcing(monkeypatch, service, Decision.NOT_COVERED, uncovered=("ВТО",))
+    offer = await reply(tg, tg.text_update("Когда Казахстан вступит в ВТО?", language_code="en"))
+    assert offer["text"] == (
+        f"The interview does not mention “ВТО”.\n\n{ENGLISH.nearest_questions}\n\n"
+        "The interview is in Russian."
+    )
+    assert len(buttons(offer)) == 3
+
+
+async def test_uncertain_shows_the_closest_passages_compactly_under_a_caveat(
+    bot: BotApplication, tg: FakeTelegram, service: AnswerService, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    forcing(monkeypatch, service, Decision.UNCERTAIN, shown=3)
+    passages = ask(service, ORBIT).passages
+    assert len(passages) == 3
+    closest = await reply(tg, tg.text_update(ORBIT))
+    assert closest["text"] == "\n\n".join(
+        [
+            RUSSIAN.uncertain,
+            *(listed(service, hit) for hit in passages),
+            cited(service, *(hit.paragraph for hit in passages)),
+        ]
+    )
+    assert entity_texts(closest, "italic") == [RUSSIAN.uncertain]
+    # "Whole answer" once for each interview answer the passages come from; no "Other
+    # answers" (the passages are the closest there are) and no log here, so no 👍/👎.
+    firsts: dict[tuple[str, int], Paragraph] = {}
+    for hit in passages:
+        firsts.setdefault((hit.paragraph.document, hit.paragraph.answer_no), hit.paragraph)
+    expected = [(f"Весь ответ: {service.snapshot.label(p)}", f"w:{p.id}") for p in firsts.values()]
+    assert buttons(closest) == expected
+    whole = await press(tg, expected[0][1], closest)
+    first = service.snapshot.paragraph(expected[0][1][2:])
+    assert first is not None
+    assert all(p.text in whole["text"] for p in service.snapshot.whole_answer(first))
 
 
 async def test_html_in_the_question_is_escaped(
-    tg: FakeTelegram, built_settings: Settings, encoder: Encoder
+    bot: BotApplication, tg: FakeTelegram, service: AnswerService, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    # A threshold nothing reaches: the reply echoes the question whatever its score.
-    search = dataclasses.replace(built_settings.search, threshold=0.99)
-    strict = open_service(dataclasses.replace(built_settings, search=search), encoder)
+    # Not covered: the reply echoes the question.
+    forcing(monkeypatch, service, Decision.NOT_COVERED)
     question = "<b>договор</b> & <script>"
-    async with running_bot(strict, talking_to(tg)):
-        offer = await reply(tg, tg.text_update(question))
-    await strict.close()
+    offer = await reply(tg, tg.text_update(question))
     assert [c.status for c in calls(tg, "sendMessage")] == [200]  # the fake parsed the HTML
-    assert offer["text"].startswith(f"В интервью нет близкого ответа на вопрос «{question}».")
+    assert offer["text"].startswith(f"В интервью нет ответа на вопрос «{question}».")
     assert entity_texts(offer, "bold") == []
+    # A long question is echoed shortened.
+    long = await reply(tg, tg.text_update("вопрос " * 60))
+    echoed = long["text"].split("«", 1)[1].split("»", 1)[0]
+    assert echoed.startswith("вопрос вопрос") and echoed.endswith("…")
+    assert len(echoed) <= QUERY_CHARS
 
 
 async def test_non_questions_get_a_short_reply(bot: BotApplication, tg: FakeTelegram) -> None:
@@ -331,35 +507,57 @@ async def test_help_and_about(
     assert about["text"] == f"Источники\n\n• {document.title} ({document.interviewee})"
 
 
-async def test_commands_are_registered_in_both_languages(
+async def test_commands_are_registered_in_every_language(
     bot: BotApplication, tg: FakeTelegram
 ) -> None:
     # serving_bot() registered them on start.
     registered = {c.get("language_code"): c["commands"] for c in tg.calls("setMyCommands")}
-    assert set(registered) == {None, "en"}
+    assert set(registered) == {None, "en", "kk"}
     for texts in LANGUAGES:
         commands = registered[texts.language_code]
         assert [(c["command"], c["description"]) for c in commands] == list(texts.commands)
 
 
-async def test_english_interface_for_english_users(
-    bot: BotApplication, tg: FakeTelegram, service: AnswerService
+@pytest.mark.parametrize(
+    ("texts", "language_code", "opening"),
+    [(ENGLISH, "en-GB", "I answer questions"), (KAZAKH, "kk", "Мен сұрақтарға")],
+)
+async def test_english_and_kazakh_interfaces_say_the_interview_is_in_russian(
+    bot: BotApplication,
+    tg: FakeTelegram,
+    service: AnswerService,
+    texts: Any,
+    language_code: str,
+    opening: str,
 ) -> None:
-    start = await reply(tg, tg.text_update("/start", language_code="en-GB"))
-    assert start["text"].startswith("I answer questions")
+    start = await reply(tg, tg.text_update("/start", language_code=language_code))
+    assert start["text"].startswith(opening)
     keyboard = calls(tg, "sendMessage")[0].params["reply_markup"]
-    assert [row[0]["text"] for row in keyboard["keyboard"]] == list(ENGLISH.examples)
+    assert [row[0]["text"] for row in keyboard["keyboard"]] == list(texts.examples)
 
-    question = ENGLISH.examples[1]
-    answer = await reply(tg, tg.text_update(question, language_code="en"))
+    question = texts.examples[1]
+    answer = await reply(tg, tg.text_update(question, language_code=language_code))
     paragraph = service.snapshot.paragraph(best_id(service, question))
     assert paragraph is not None
-    title = service.snapshot.documents[0].title
-    position = f"Paragraph {paragraph.position} of {paragraph.count}"
-    assert answer["text"].endswith(f"Source: {title}\n{position}")
-    assert [text for text, _ in buttons(answer)] == ["Other answers", "Whole answer"]
-    whole = await press(tg, f"w:{paragraph.id}", answer, language_code="en")
-    assert whole["text"].endswith(f"Source: {service.snapshot.documents[0].title}")
+    speaker = service.snapshot.documents[0].interviewee
+    # The labels in the user's language, the interview in Russian, and a note saying so,
+    # once, at the end.
+    assert answer["text"] == (
+        f"{heading(service, paragraph, texts)}\n\n{speaker}:\n{paragraph.text}\n\n"
+        f"{cited(service, paragraph, texts=texts)}\n\n{texts.language_note}"
+    )
+    assert answer["text"].count(texts.language_note) == 1
+    assert [text for text, _ in buttons(answer)] == [
+        texts.other_answers,
+        texts.whole_answer,
+        texts.cite,
+    ]
+    listing = await press(tg, f"o:{paragraph.id}", answer, language_code=language_code)
+    assert listing["text"].startswith(texts.others_title.format(query=question))
+    assert listing["text"].endswith(f"\n\n{texts.language_note}")
+    whole = await press(tg, f"w:{paragraph.id}", answer, language_code=language_code)
+    assert whole["text"].endswith(texts.language_note)
+    assert texts.source.format(source="").strip() in whole["text"]
 
 
 async def test_every_example_question_is_answered(service: AnswerService) -> None:
@@ -395,33 +593,161 @@ async def test_in_groups_only_mentions_and_replies_are_answered(
     assert "reply_markup" not in calls(tg, "sendMessage")[-1].params
 
 
-async def test_inline_query_offers_the_top_hits(
-    bot: BotApplication, tg: FakeTelegram, service: AnswerService
-) -> None:
-    hits = ask(service, TREATY).hits
-    tg.push_update(tg.inline_update(TREATY))
-    (call,) = await tg.wait_for("answerInlineQuery")
-    results = call["results"]
-    assert [r["title"] for r in results] == [h.paragraph.question for h in hits]
-    assert len({r["id"] for r in results}) == len(hits)
-    for result, hit in zip(results, hits, strict=True):
-        assert hit.paragraph.text.startswith(result["description"].removesuffix("…"))
-        content = result["input_message_content"]
-        assert content["parse_mode"] == "HTML"
-        shown, entities = parse_telegram_html(content["message_text"])
-        assert hit.paragraph.text in shown and "Источник: " in shown
-        bold = [
-            shown[e["offset"] : e["offset"] + e["length"]] for e in entities if e["type"] == "bold"
-        ]
-        highlight = [hit.highlight] if hit.highlight != hit.paragraph.text else []
-        assert bold == [hit.paragraph.question, *highlight]
-    assert call["cache_time"] <= 60 and call["is_personal"] is True
+async def inline_answer(tg: FakeTelegram, query: str, **options: Any) -> Json:
+    before = len(calls(tg, "answerInlineQuery"))
+    tg.push_update(tg.inline_update(query, **options))
+    return (await tg.wait_for("answerInlineQuery", before + 1))[-1]
 
-    tg.push_update(tg.inline_update("", language_code="en"))
-    _, empty = await tg.wait_for("answerInlineQuery", 2)
+
+async def test_inline_mode_applies_the_decision(
+    bot: BotApplication, tg: FakeTelegram, service: AnswerService, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    premise = ask(service, TREATY)
+    assert premise.decision is Decision.ANSWERED
+    (best,) = premise.passages
+    # Answered: the answer, titled by its topic, posting the message a chat would get.
+    answered = await inline_answer(tg, TREATY)
+    (result,) = answered["results"]
+    label = service.snapshot.label(best.paragraph)
+    assert (result["title"], result["description"]) == (label, best.highlight)
+    content = result["input_message_content"]
+    assert content["parse_mode"] == "HTML"
+    shown, entities = parse_telegram_html(content["message_text"])
+    chat = await reply(tg, tg.text_update(TREATY))
+    assert shown == chat["text"] and entities == chat["entities"]
+    assert answered["cache_time"] <= 60 and answered["is_personal"] is True
+
+    # Uncertain: the closest passages, each marked as such where it is picked and posted.
+    forcing(monkeypatch, service, Decision.UNCERTAIN, shown=3)
+    passages = ask(service, ORBIT).passages
+    closest = (await inline_answer(tg, ORBIT))["results"]
+    assert [r["title"] for r in closest] == [
+        f"Близкий фрагмент: {service.snapshot.label(h.paragraph)}" for h in passages
+    ]
+    for result, hit in zip(closest, passages, strict=True):
+        shown, _ = parse_telegram_html(result["input_message_content"]["message_text"])
+        assert shown.startswith(RUSSIAN.closest_passage.format(query=ORBIT) + "\n\n")
+        assert hit.paragraph.text in shown
+
+    # Not covered: nothing to post, and a button saying so.
+    forcing(monkeypatch, service, Decision.NOT_COVERED)
+    refused = await inline_answer(tg, "рецепт плова", language_code="en")
+    assert refused["results"] == []
+    assert refused["button"] == {"text": ENGLISH.inline_not_covered, "start_parameter": "help"}
+
+    empty = await inline_answer(tg, "", language_code="en")
     assert empty["results"] == []
     assert empty["button"] == {"text": ENGLISH.inline_hint, "start_parameter": "help"}
     assert all(c.status == 200 for c in calls(tg, "answerInlineQuery"))
+
+
+# ---- feedback --------------------------------------------------------------------------
+
+
+@pytest.fixture
+def store(tmp_path: Path) -> StoreSettings:
+    return StoreSettings(path=tmp_path / "questions.sqlite3")
+
+
+@pytest.fixture
+async def logged(
+    built_settings: Settings, encoder: Encoder, store: StoreSettings
+) -> AsyncIterator[AnswerService]:
+    """The service on the session's index, logging questions to a SQLite file."""
+    service = AnswerService(
+        built_settings, encoder, open_snapshot(built_settings), QuestionLog.open(store)
+    )
+    yield service
+    await service.close()
+
+
+def logged_rows(service: AnswerService, store: StoreSettings) -> list[Any]:
+    """The question log's rows, each question with its feedback, oldest first."""
+    assert service.log is not None and service.log.flush()
+    statement = (
+        sa.select(questions, feedback.c.vote, feedback.c.preferred_paragraph_id)
+        .select_from(
+            questions.join(feedback, feedback.c.question_id == questions.c.id, isouter=True)
+        )
+        .order_by(questions.c.at)
+    )
+    with contextlib.closing(Store.open(store)) as opened, opened.engine.connect() as connection:
+        return list(connection.execute(statement))
+
+
+async def test_votes_and_the_better_answer_go_to_the_question_log(
+    tg: FakeTelegram, logged: AnswerService, store: StoreSettings
+) -> None:
+    hits = ask(logged, TREATY).hits
+    async with running_bot(logged, talking_to(tg)):
+        answer = await reply(tg, tg.text_update(TREATY, language_code="en"))
+        record = buttons(answer)[-1][1].removeprefix("d:")
+        assert len(record) == 16
+        assert buttons(answer)[-3:] == [
+            ("Cite", "c:interview/2.2"),
+            ("👍", f"u:{record}"),
+            ("👎", f"d:{record}"),
+        ]
+        # 👍: thanked, nothing sent.
+        sent = len(calls(tg, "sendMessage"))
+        assert await toast(tg, f"u:{record}", answer, language_code="en") == ENGLISH.thanks
+        assert [(row.id, row.vote) for row in logged_rows(logged, store)] == [(record, "up")]
+        # 👎: thanked, and offered the other answers, which carry the record.
+        assert await toast(tg, f"d:{record}", answer, language_code="en") == ENGLISH.thanks
+        await tg.wait_for("sendMessage", sent + 1)
+        offer = tg.sent()[-1]
+        assert offer["reply_to_message"]["message_id"] == answer["reply_to_message"]["message_id"]
+        assert offer["text"].startswith(f"Perhaps another answer fits “{TREATY}”:\n\n")
+        assert offer["text"].endswith(ENGLISH.language_note)
+        assert buttons(offer) == [
+            (item_label(h.paragraph, logged.snapshot), f"p:{record}:{h.paragraph.id}")
+            for h in hits[1:]
+        ]
+        # Opening one: shown as an answer, and logged as the better paragraph.
+        better = hits[2].paragraph
+        shown = await press(tg, f"p:{record}:{better.id}", offer, language_code="en")
+        assert better.text in shown["text"] and shown["text"].startswith(
+            heading(logged, better, ENGLISH)
+        )
+        assert [text for text, _ in buttons(shown)] == ["Other answers", "Whole answer", "Cite"]
+        # An inline query is logged too; a button's search again is not.
+        await inline_answer(tg, ORBIT, language_code="kk")
+    rows = logged_rows(logged, store)
+    assert [(r.front_end, r.text, r.language) for r in rows] == [
+        ("bot", TREATY, "en"),
+        ("inline", ORBIT, "kk"),
+    ]
+    assert (rows[0].vote, rows[0].preferred_paragraph_id) == ("down", better.id)
+    assert rows[0].id == record
+
+
+async def test_closest_passages_get_feedback_and_a_refusal_does_not(
+    tg: FakeTelegram, logged: AnswerService, store: StoreSettings, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    forcing(monkeypatch, logged, Decision.UNCERTAIN, shown=2)
+    async with running_bot(logged, talking_to(tg)):
+        closest = await reply(tg, tg.text_update(ORBIT))
+        up, down = buttons(closest)[-2:]
+        assert (up[0], down[0]) == ("👍", "👎")
+        record = down[1].removeprefix("d:")
+        assert await toast(tg, down[1], closest) == RUSSIAN.thanks
+        await tg.wait_for("sendMessage", 2)
+        # The other answers offered are the hits not shown already.
+        hits = ask(logged, ORBIT).hits
+        assert [data for _, data in buttons(tg.sent()[-1])] == [
+            f"p:{record}:{h.paragraph.id}" for h in hits[2:]
+        ]
+        # A refusal is no answer to judge: no 👍/👎 under it. And 👎 under an older reply
+        # whose question the service no longer covers offers nothing.
+        forcing(monkeypatch, logged, Decision.NOT_COVERED)
+        offer = await reply(tg, tg.text_update(OFF_TOPIC))
+        assert all(data.startswith("t:") for _, data in buttons(offer))
+        sent = len(calls(tg, "sendMessage"))
+        assert await toast(tg, down[1], closest) == RUSSIAN.thanks
+        await asyncio.sleep(0.2)
+        assert len(calls(tg, "sendMessage")) == sent
+    first, _ = logged_rows(logged, store)
+    assert (first.decision, first.vote, first.preferred_paragraph_id) == ("uncertain", "down", None)
 
 
 # ---- errors and logs -----------------------------------------------------------------
@@ -438,7 +764,7 @@ async def test_errors_are_logged_with_the_update_id_and_never_the_token(
     caplog.set_level(logging.DEBUG)
     await reply(tg, tg.text_update(CHINA))
 
-    async def broken(query: str, top_k: int | None = None) -> None:
+    async def broken(query: str, top_k: int | None = None, **logged: Any) -> None:
         raise RuntimeError(f"index unavailable at {tg.base_url}{tg.token}/")
 
     monkeypatch.setattr(shared_of(bot).service, "ask", broken)
@@ -545,7 +871,7 @@ def test_serve_answers_over_long_polling_reloads_on_sighup_and_exits_0_on_sigint
     assert "index reloaded: 11 paragraphs" in reloaded
     assert "sendMessage failed (Internal Server Error), retry 1 in 0.2s" in stderr
     assert tg.token not in stderr
-    assert {c.get("language_code") for c in tg.calls("setMyCommands")} == {None, "en"}
+    assert {c.get("language_code") for c in tg.calls("setMyCommands")} == {None, "en", "kk"}
     print(f"\nserve start to first getUpdates: {first_poll:.2f} s")
     print(f"update-to-reply (first question): {latency * 1000:.0f} ms")
 

@@ -1,24 +1,33 @@
-"""Pure tests of the bot's messages and keyboards: escaping, splitting, callback data, languages."""
+"""Pure tests of the bot's messages and keyboards: attribution, the three decisions, compact
+lists, escaping, splitting, callback data, languages; and the lengths of every list and
+button over the eval set's questions, on the real index."""
 
 from __future__ import annotations
 
 import dataclasses
 import re
 import string
+from collections.abc import Sequence
 from pathlib import Path
 
 import pytest
+from conftest import ROOT
 from fake_telegram import parse_telegram_html, utf16_len
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from bot import keyboards, render
-from bot.keyboards import Action
-from bot.texts import ENGLISH, LANGUAGES, RUSSIAN, texts_for
+from bot import html, keyboards, render
+from bot.keyboards import Action, Pressed
+from bot.texts import ENGLISH, KAZAKH, LANGUAGES, RUSSIAN, Texts, texts_for
+from service.answering import AnswerService
+from service.decision import Decision
+from service.evaluation import load_eval_set
 from service.questions import QuestionError
 from service.records import Document, Hit, Paragraph
+from service.replies import Reply
 
-LIMIT = render.MAX_MESSAGE_CHARS
+LIMIT = html.MAX_MESSAGE_CHARS
+MINISTER = "Министр иностранных дел"
 
 
 def document(doc_id: str = "interview", **fields: str) -> Document:
@@ -48,8 +57,62 @@ def paragraph(
     )
 
 
-def hit(rank: int, p: Paragraph) -> Hit:
-    return Hit(rank=rank, score=0.5, paragraph=p, highlight=p.text)
+def hit(rank: int, p: Paragraph, highlight: str | None = None) -> Hit:
+    return Hit(
+        rank=rank, score=0.5, paragraph=p, highlight=p.text if highlight is None else highlight
+    )
+
+
+class FakeSnapshot:
+    """What render and keyboards read from a Snapshot: documents, paragraphs, labels."""
+
+    def __init__(
+        self,
+        paragraphs: Sequence[Paragraph] = (),
+        documents: Sequence[Document] = (),
+        labels: dict[int, str] | None = None,
+    ) -> None:
+        self.by_id = {p.id: p for p in paragraphs}
+        self.documents = tuple(documents) or (document(interviewee=MINISTER),)
+        self.labels = labels or {}
+
+    def paragraph(self, paragraph_id: str) -> Paragraph | None:
+        return self.by_id.get(paragraph_id)
+
+    def document(self, doc_id: str) -> Document:
+        return next(d for d in self.documents if d.id == doc_id)
+
+    def label(self, p: Paragraph) -> str:
+        return self.labels.get(p.answer_no, f"Тема {p.answer_no}")
+
+
+SNAPSHOT = FakeSnapshot()
+
+
+def reply(
+    decision: Decision,
+    hits: list[Hit],
+    *,
+    shown: int = 1,
+    query: str = "Вопрос?",
+    uncovered: tuple[str, ...] = (),
+    nearest: tuple[Hit, ...] = (),
+    snapshot: FakeSnapshot = SNAPSHOT,
+    record_id: str | None = None,
+) -> Reply:
+    """A Reply as the service would make it for `decision` (whatever its policy)."""
+    return Reply(
+        query=query,
+        decision=decision,
+        confidence=0.5,
+        hits=tuple(hits),
+        passages=() if decision is Decision.NOT_COVERED else tuple(hits[:shown]),
+        uncovered_terms=uncovered,
+        nearest_questions=nearest,
+        position=(0.0, 0.0),
+        snapshot=snapshot,  # type: ignore[arg-type]
+        record_id=record_id,
+    )
 
 
 def parsed(chunks: list[str]) -> list[str]:
@@ -72,53 +135,84 @@ def entity_texts(chunk: str, kind: str) -> list[str]:
     ]
 
 
-class FakeSnapshot:
-    """The two Snapshot lookups find_paragraph uses."""
-
-    def __init__(self, paragraphs: list[Paragraph], documents: list[Document]) -> None:
-        self.by_id = {p.id: p for p in paragraphs}
-        self.documents = tuple(documents)
-
-    def paragraph(self, paragraph_id: str) -> Paragraph | None:
-        return self.by_id.get(paragraph_id)
+def labels(markup: object) -> list[list[str]]:
+    return [[b.text for b in row] for row in markup.inline_keyboard]  # type: ignore[attr-defined]
 
 
-# ---- escaping ------------------------------------------------------------------------
+def data(markup: object) -> list[str]:
+    return [b.callback_data for row in markup.inline_keyboard for b in row]  # type: ignore[attr-defined]
+
+
+# ---- an answer: who asked, who answered, where it is from ------------------------------
+
+
+def test_answer_names_who_asked_who_answered_and_cites_the_source() -> None:
+    p = paragraph("Первое. Второе главное. Третье.", position=2, count=3)
+    (chunk,) = render.paragraph(p, SNAPSHOT, RUSSIAN, highlight="Второе главное.")
+    assert parsed([chunk]) == [
+        "Тема 2 · абзац 2 из 3\n"
+        "Вопрос: Когда?\n\n"
+        f"{MINISTER}:\n"
+        "Первое. Второе главное. Третье.\n\n"
+        f"Источник: {MINISTER}, «Интервью» (interview/2.2)"
+    ]
+    # Three styles: the asker italic, the speaker underlined, the closest sentence bold
+    # (and the topic label, a title, bold).
+    assert entity_texts(chunk, "italic") == ["Вопрос: Когда?"]
+    assert entity_texts(chunk, "underline") == [f"{MINISTER}:"]
+    assert entity_texts(chunk, "bold") == ["Тема 2", "Второе главное."]
+
+
+def test_the_asker_and_every_known_source_field_are_shown_and_nothing_else() -> None:
+    known = document(
+        title="Интервью",
+        interviewee=MINISTER,
+        interviewer="Иван Петров",
+        outlet="Курсив",
+        date="2013-05-12",
+        source_url="https://example.com/a",
+    )
+    snapshot = FakeSnapshot(documents=[known])
+    (text,) = parsed(render.paragraph(paragraph(count=1), snapshot, ENGLISH))
+    assert text.startswith("Тема 2\nQuestion (Иван Петров): Когда?\n\n")
+    assert text.endswith(
+        f"Source: {MINISTER}, «Интервью», Курсив, 2013-05-12, https://example.com/a "
+        "(interview/2.1)\n\nThe interview is in Russian."
+    )
+    # The outlet asks when no interviewer is named; nobody is invented when neither is.
+    outlet = FakeSnapshot(documents=[document(outlet="Курсив")])
+    (text,) = parsed(render.paragraph(paragraph(), outlet, RUSSIAN))
+    assert "Вопрос (Курсив): Когда?" in text
+    (text,) = parsed(render.paragraph(paragraph(), FakeSnapshot(documents=[document()]), RUSSIAN))
+    assert text == (
+        "Тема 2 · абзац 1 из 3\nВопрос: Когда?\n\nОтвет:\nТекст ответа.\n\n"
+        "Источник: «Интервью» (interview/2.1)"
+    )
+    assert "None" not in text
 
 
 def test_user_and_corpus_text_is_escaped() -> None:
     p = paragraph(
         'Цена < 5 & "кавычки" <script>alert(1)</script> &amp;',
         question="<b>Вопрос</b> & <i>ещё</i>",
-        section="A <B> & C",
     )
-    doc = document(title="T&C <1>", source_url='https://example.com/?a=1&b="2"')
-    (chunk,) = render.answer(p, doc, RUSSIAN)
+    doc = document(title="T&C <1>", interviewee="<u>Я</u>", source_url='https://e.com/?a=1&b="2"')
+    snapshot = FakeSnapshot(documents=[doc], labels={2: "<Тема> &"})
+    (chunk,) = render.paragraph(p, snapshot, RUSSIAN)
     (text,) = parsed([chunk])
-    assert p.text in text and p.question in text and "A <B> & C" in text
-    assert "Источник: T&C <1>" in text
-    assert entity_texts(chunk, "bold") == [p.question]
-    assert entity_texts(chunk, "italic") == ["A <B> & C"]
-    (link,) = [e for e in parse_telegram_html(chunk)[1] if e["type"] == "text_link"]
-    assert link["url"] == 'https://example.com/?a=1&b="2"'
+    assert p.text in text and p.question in text
+    assert 'Источник: <u>Я</u>, «T&C <1>», https://e.com/?a=1&b="2" (interview/2.1)' in text
+    assert entity_texts(chunk, "bold") == ["<Тема> &"]
+    assert entity_texts(chunk, "underline") == ["<u>Я</u>:"]
 
 
-def test_query_is_escaped_in_the_other_answers_list() -> None:
-    query = "<b>договор</b> & <script>"
-    hits = [hit(2, paragraph("Второй <абзац>.", position=2))]
-    (chunk,) = render.other_answers(query, hits, RUSSIAN)
-    (text,) = parsed([chunk])
-    assert f"«{query}»" in text
-    assert entity_texts(chunk, "bold") == ["Когда?"]
-
-
-def test_answer_layout() -> None:
-    (chunk,) = render.answer(paragraph(position=2, count=3), document(), RUSSIAN)
+def test_the_quotation_is_the_paragraph_in_quotes_then_its_source() -> None:
+    doc = document(interviewee=MINISTER, date="2013-05-12")
+    (chunk,) = render.quotation(paragraph("Слова <министра> & всё."), FakeSnapshot(documents=[doc]))
     assert parsed([chunk]) == [
-        "Когда?\nРАЗДЕЛ\n\nТекст ответа.\n\nИсточник: Интервью\nАбзац 2 из 3"
+        f"«Слова <министра> & всё.»\n— {MINISTER}, «Интервью», 2013-05-12 (interview/2.1)"
     ]
-    (chunk,) = render.answer(paragraph(section=None), document(), ENGLISH)
-    assert parsed([chunk]) == ["Когда?\n\nТекст ответа.\n\nSource: Интервью\nParagraph 1 of 3"]
+    assert parse_telegram_html(chunk)[1] == []  # plain text, to copy
 
 
 def test_about_leaves_out_missing_fields() -> None:
@@ -137,15 +231,129 @@ def test_query_errors_name_the_limit() -> None:
     assert render.query_error(QuestionError("empty", "x"), 500, ENGLISH) == ENGLISH.empty
 
 
-def test_no_answer_lists_the_nearest_questions() -> None:
-    nearest = tuple(hit(i, paragraph(answer_no=i, question=f"Вопрос {i} <?>")) for i in (1, 2, 3))
-    (chunk,) = render.no_answer("<b>q</b> &", nearest, RUSSIAN)
-    (text,) = parsed([chunk])
-    assert text.startswith("В интервью нет близкого ответа на вопрос «<b>q</b> &».\n\n")
-    assert text.endswith("1. Вопрос 1 <?>\n2. Вопрос 2 <?>\n3. Вопрос 3 <?>")
-    assert parsed(render.no_answer("q", (), ENGLISH)) == [
-        "The interview has no close answer to “q”."
+# ---- the three decisions ----------------------------------------------------------------
+
+
+def test_uncertain_shows_each_passage_as_its_best_sentence_under_a_caveat() -> None:
+    long = "Длинное " + "слово " * 80 + "конец."
+    hits = [
+        hit(1, paragraph(f"Начало. {long} Конец.", answer_no=2, position=1), long),
+        hit(
+            2,
+            paragraph("Другое. Лучшее предложение!", answer_no=2, position=3),
+            "Лучшее предложение!",
+        ),
+        hit(3, paragraph("Третье.", answer_no=3, count=1)),
     ]
+    r = reply(Decision.UNCERTAIN, hits, shown=3)
+    (chunk,) = render.uncertain(r, RUSSIAN)
+    (text,) = parsed([chunk])
+    first, *passages, source = text.split("\n\n")
+    assert first == RUSSIAN.uncertain and entity_texts(chunk, "italic") == [RUSSIAN.uncertain]
+    assert passages[0].startswith("Тема 2 · абзац 1 из 3\n«Длинное слово")
+    assert passages[0].endswith("…»") and len(passages[0]) < 40 + render.SNIPPET_CHARS
+    assert passages[1:] == ["Тема 2 · абзац 3 из 3\n«Лучшее предложение!»", "Тема 3\n«Третье.»"]
+    assert (
+        source == f"Источник: {MINISTER}, «Интервью» (interview/2.1, interview/2.3, interview/3.1)"
+    )
+    # One "whole answer" per interview answer, named by its topic.
+    (rows) = labels(keyboards.passages_keyboard(r, RUSSIAN))
+    assert rows == [["Весь ответ: Тема 2"], ["Весь ответ: Тема 3"]]
+    assert data(keyboards.passages_keyboard(r, RUSSIAN)) == ["w:interview/2.1", "w:interview/3.1"]
+
+
+def test_not_covered_names_the_missing_words_as_written_or_says_so_plainly() -> None:
+    nearest = (hit(1, paragraph(answer_no=1)), hit(2, paragraph(answer_no=3)))
+    r = reply(
+        Decision.NOT_COVERED,
+        [],
+        query="ВТО и <ЕАЭС>?",
+        uncovered=("ВТО", "<ЕАЭС>"),
+        nearest=nearest,
+    )
+    assert parsed(render.not_covered(r, RUSSIAN)) == [
+        "В интервью нет упоминаний: «ВТО», «<ЕАЭС>».\n\n" + RUSSIAN.nearest_questions
+    ]
+    assert parsed(render.not_covered(r, ENGLISH)) == [
+        "The interview does not mention “ВТО”, “<ЕАЭС>”.\n\n"
+        f"{ENGLISH.nearest_questions}\n\nThe interview is in Russian."
+    ]
+    plain = dataclasses.replace(r, uncovered_terms=(), nearest_questions=())
+    assert parsed(render.not_covered(plain, KAZAKH)) == [
+        "Сұхбатта «ВТО и <ЕАЭС>?» деген сұраққа жауап жоқ."
+    ]
+    # The nearest interviewer questions are buttons named by their topics, opened as topics.
+    markup = keyboards.topics_keyboard(nearest, SNAPSHOT)
+    assert labels(markup) == [["Тема 1"], ["Тема 3"]]
+    assert data(markup) == ["t:interview/1.1", "t:interview/3.1"]
+
+
+def test_other_answers_are_topic_labels_and_best_sentences_not_whole_paragraphs() -> None:
+    question = "В" * 400  # the interviewer's question is never repeated
+    hits = [
+        hit(
+            n,
+            paragraph("Абзац. " * 60 + f"Лучшее {n}.", answer_no=n, question=question),
+            f"Лучшее {n}.",
+        )
+        for n in (2, 3, 4, 5)
+    ]
+    query = "<b>договор</b> & " + "очень " * 30
+    (chunk,) = render.other_answers(RUSSIAN.others_title, query, hits, SNAPSHOT, RUSSIAN)
+    (text,) = parsed([chunk])
+    assert text.startswith(
+        f"Другие ответы на вопрос «{html.shorten(query, render.QUERY_CHARS)}»:\n\n"
+    )
+    assert "Тема 2 · абзац 1 из 3\n«Лучшее 2.»\n\nТема 3 · абзац 1 из 3\n«Лучшее 3.»" in text
+    assert "ВВВ" not in text and "Абзац." not in text
+    assert len(text) < 400
+    markup = keyboards.choices_keyboard(hits, SNAPSHOT)
+    assert labels(markup) == [[f"Тема {n} · 1/3"] for n in (2, 3, 4, 5)]
+    assert data(markup) == [f"h:interview/{n}.1" for n in (2, 3, 4, 5)]
+
+
+def test_a_reply_in_english_or_kazakh_says_once_that_the_interview_is_in_russian() -> None:
+    p = paragraph(sentences(40))  # long: split in several messages
+    for texts in (ENGLISH, KAZAKH):
+        chunks = parsed(render.paragraph(p, SNAPSHOT, texts))
+        assert len(chunks) > 1
+        assert "".join(chunks).count(texts.language_note) == 1
+        assert chunks[-1].endswith(texts.language_note)
+    assert RUSSIAN.language_note == ""
+    assert "\n\n\n" not in parsed(render.paragraph(paragraph(), SNAPSHOT, RUSSIAN))[0]
+
+
+def test_inline_results_follow_the_decision() -> None:
+    hits = [hit(n, paragraph("Первое. Второе.", answer_no=n), "Второе.") for n in (1, 2, 3)]
+    (answer,) = render.inline_results(reply(Decision.ANSWERED, hits), RUSSIAN)
+    assert (answer.title, answer.description) == ("Тема 1", "Второе.")
+    content = answer.input_message_content.message_text
+    assert parsed([content])[0].startswith("Тема 1 · абзац 1 из 3\nВопрос: Когда?")
+    assert entity_texts(content, "bold") == ["Тема 1", "Второе."]
+
+    closest = render.inline_results(reply(Decision.UNCERTAIN, hits, shown=2, query="q?"), ENGLISH)
+    assert [r.title for r in closest] == ["Closest passage: Тема 1", "Closest passage: Тема 2"]
+    shown = parsed([r.input_message_content.message_text for r in closest])
+    assert all(text.startswith(ENGLISH.closest_passage.format(query="q?")) for text in shown)
+    assert render.inline_results(reply(Decision.NOT_COVERED, hits), RUSSIAN) == []
+
+
+def test_inline_message_is_one_message_even_for_a_long_paragraph() -> None:
+    p = paragraph(sentences(200))
+    (article,) = render.inline_results(reply(Decision.ANSWERED, [hit(1, p)]), RUSSIAN)
+    content = article.input_message_content.message_text
+    assert utf16_len(content) <= LIMIT
+    text, _ = parse_telegram_html(content)
+    assert text.endswith(f"конец.…\n\nИсточник: {MINISTER}, «Интервью» (interview/2.1)")
+    assert len(text) > LIMIT - 500  # cut at the last sentence that fits, not much before
+    assert article.title == "Тема 2" and article.description.endswith("…")
+    assert len(article.description) <= render.SNIPPET_CHARS
+
+
+def test_the_inline_article_keeps_the_highlight_bold_when_shortened() -> None:
+    p = paragraph("Второе. " + sentences(200))
+    (article,) = render.inline_results(reply(Decision.ANSWERED, [hit(1, p, "Второе.")]), RUSSIAN)
+    assert entity_texts(article.input_message_content.message_text, "bold") == ["Тема 2", "Второе."]
 
 
 # ---- splitting -----------------------------------------------------------------------
@@ -155,63 +363,69 @@ def sentences(count: int, words: int = 30) -> str:
     return " ".join(f"Предложение {n} " + "слово " * words + "конец." for n in range(count))
 
 
+HEAD = f"Тема 2 · абзац 1 из 3\nВопрос: Когда?\n\n{MINISTER}:\n"
+SOURCE = f"Источник: {MINISTER}, «Интервью» (interview/2.1)"
+
+
 def test_long_paragraph_is_split_at_sentence_ends() -> None:
     text = sentences(120)
     assert len(text) > 3 * LIMIT
-    chunks = render.answer(paragraph(text), document(), RUSSIAN)
+    chunks = render.paragraph(paragraph(text), SNAPSHOT, RUSSIAN)
     assert len(chunks) >= 4
     shown = parsed(chunks)
     for part in shown[:-1]:
         assert part.endswith("конец.")
-    assert shown[0].startswith("Когда?\nРАЗДЕЛ\n\nПредложение 0 ")
-    assert shown[-1].endswith("Источник: Интервью\nАбзац 1 из 3")
-    body = " ".join(shown).removeprefix("Когда?\nРАЗДЕЛ\n\n")
-    assert body.removesuffix("\n\nИсточник: Интервью\nАбзац 1 из 3") == text
+    assert shown[0].startswith(HEAD + "Предложение 0 ")
+    assert shown[-1].endswith(SOURCE)
+    body = " ".join(shown).removeprefix(HEAD)
+    assert body.removesuffix("\n\n" + SOURCE) == text
 
 
 def test_a_heading_is_not_left_alone_in_a_message() -> None:
     text = sentences(21)  # a message's worth, but not with the heading and the source
     assert LIMIT - 200 < len(text) <= LIMIT + 200
-    first, second = parsed(render.answer(paragraph(text), document(), RUSSIAN))
-    assert first.startswith("Когда?\nРАЗДЕЛ\n\nПредложение 0 ") and first.endswith("конец.")
-    assert second.endswith("Источник: Интервью\nАбзац 1 из 3")
+    first, second = parsed(render.paragraph(paragraph(text), SNAPSHOT, RUSSIAN))
+    assert first.startswith(HEAD + "Предложение 0 ") and first.endswith("конец.")
+    assert second.endswith(SOURCE)
 
 
 def test_whole_answer_is_split_between_paragraphs() -> None:
     paragraphs = [paragraph(sentences(12, 25), position=i, count=6) for i in range(1, 7)]
-    chunks = render.whole_answer(paragraphs, document(), RUSSIAN)
+    chunks = render.whole_answer(paragraphs, SNAPSHOT, RUSSIAN)
     assert len(chunks) > 1
     shown = parsed(chunks)
+    assert shown[0].startswith(f"Тема 2\nВопрос: Когда?\n\n{MINISTER}:\nПредложение 0 ")
     # Each paragraph is whole within one message, and they come in order.
     joined = "\n\n".join(shown)
     assert joined.count(paragraphs[0].text) == 6
     for part in shown[:-1]:
         assert part.endswith("конец.")
-    assert shown[-1].endswith("Источник: Интервью")
+    ids = ", ".join(p.id for p in paragraphs)
+    assert shown[-1].endswith(f"Источник: {MINISTER}, «Интервью» ({ids})")
 
 
 def test_escaping_that_grows_the_text_still_fits() -> None:
     # "&" becomes "&amp;": five times longer in the HTML than in the text Telegram shows.
     text = " ".join(["& < >" * 40 + "."] * 60)
-    chunks = render.answer(paragraph(text), document(), RUSSIAN)
+    chunks = render.paragraph(paragraph(text), SNAPSHOT, RUSSIAN)
     assert all(utf16_len(chunk) <= LIMIT for chunk in chunks)
     assert "".join(parsed(chunks)).count("&") == text.count("&")
 
 
 def test_no_sentence_ends_or_spaces_still_splits_anywhere() -> None:
     for word, text in (("щука", "щука " * 2000), ("ж", "ж" * 9000), ("😀", "😀" * 5000)):
-        chunks = render.answer(paragraph(text), document(), RUSSIAN)
+        chunks = render.paragraph(paragraph(text), SNAPSHOT, RUSSIAN)
         assert len(chunks) > 1
         assert "".join(parsed(chunks)).count(word) == text.count(word)
 
 
-def test_a_long_question_is_split_inside_its_bold_tag() -> None:
+def test_a_long_question_is_split_inside_its_italic_tag() -> None:
     question = sentences(60)
-    chunks = render.answer(paragraph(question=question), document(), RUSSIAN)
+    chunks = render.paragraph(paragraph(question=question), SNAPSHOT, RUSSIAN)
     shown = parsed(chunks)
-    bold = "".join(" ".join(entity_texts(chunk, "bold")) + " " for chunk in chunks)
-    assert " ".join(bold.split()) == question
-    assert shown[-1].endswith("Абзац 1 из 3")
+    italic = "".join(" ".join(entity_texts(chunk, "italic")) + " " for chunk in chunks)
+    assert " ".join(italic.split()) == "Вопрос: " + question
+    assert shown[-1].endswith(SOURCE)
 
 
 _TEXT = st.text(
@@ -231,8 +445,8 @@ _TEXT = st.text(
 def test_pack_always_gives_valid_html_within_the_limit(
     blocks: list[list[tuple[str, str]]], limit: int
 ) -> None:
-    spans = [[render.Span(text, tag) for text, tag in block] for block in blocks]
-    chunks = render.pack(spans, limit)
+    spans = [[html.Span(text, tag) for text, tag in block] for block in blocks]
+    chunks = html.pack(spans, limit)
     shown = []
     for chunk in chunks:
         assert utf16_len(chunk) <= limit
@@ -242,35 +456,70 @@ def test_pack_always_gives_valid_html_within_the_limit(
     assert re.sub(r"\s", "", "".join(shown)) == re.sub(r"\s", "", expected)
 
 
-def test_inline_message_is_one_message_even_for_a_long_paragraph() -> None:
-    p = paragraph(sentences(200))
-    article = render.inline_article(hit(1, p), document(), RUSSIAN)
-    content = article.input_message_content.message_text
-    assert utf16_len(content) <= LIMIT
-    text, _ = parse_telegram_html(content)
-    assert text.endswith("…\n\nИсточник: Интервью\nАбзац 1 из 3")
-    assert article.title == p.question and article.description.endswith("…")
-    assert len(article.description) <= render.SNIPPET_CHARS
+@settings(max_examples=40, deadline=None)
+@given(text=_TEXT, before=st.text(max_size=300), limit=st.integers(60, 400))
+def test_one_message_always_fits_and_keeps_a_prefix(text: str, before: str, limit: int) -> None:
+    def build(kept: str) -> list[html.Block]:
+        return [[html.Span(before, "i")], [html.Span(kept, "b")]]
+
+    message = html.one_message(build, text * 5, limit)
+    assert utf16_len(message) <= limit
+    shown, whole = squash(parse_telegram_html(message)[0]), squash(before + text * 5)
+    assert shown == whole or whole.startswith(shown.removesuffix("…"))
 
 
 def test_shorten_cuts_at_a_word_end() -> None:
-    assert render.shorten("короткий", 20) == "короткий"
-    assert render.shorten("раз два три четыре", 12) == "раз два…"
-    assert len(render.shorten("я" * 100, 10)) == 10
+    assert html.shorten("короткий", 20) == "короткий"
+    assert html.shorten("раз два три четыре", 12) == "раз два…"
+    assert len(html.shorten("я" * 100, 10)) == 10
 
 
 # ---- keyboards and callback data -----------------------------------------------------
 
+RECORD = "AbCdEfGhIjKlMn_-"  # a question log id: 16 URL-safe characters
+
 
 def test_answer_keyboard_and_its_callback_data() -> None:
     p = paragraph()
-    (row,) = keyboards.answer_keyboard(p, RUSSIAN).inline_keyboard
-    assert [(b.text, b.callback_data) for b in row] == [
-        ("Другие ответы", "o:interview/2.1"),
-        ("Весь ответ", "w:interview/2.1"),
+    assert labels(keyboards.answer_keyboard(p, RUSSIAN)) == [
+        ["Другие ответы", "Весь ответ"],
+        ["Цитата"],
     ]
-    (row,) = keyboards.answer_keyboard(dataclasses.replace(p, count=1), ENGLISH).inline_keyboard
-    assert [b.text for b in row] == ["Other answers"]  # nothing more to show
+    assert data(keyboards.answer_keyboard(p, RUSSIAN, RECORD)) == [
+        "o:interview/2.1",
+        "w:interview/2.1",
+        "c:interview/2.1",
+        f"u:{RECORD}",
+        f"d:{RECORD}",
+    ]
+    assert labels(keyboards.answer_keyboard(p, KAZAKH, RECORD))[1] == ["Дәйексөз", "👍", "👎"]
+    single = dataclasses.replace(p, count=1)
+    assert labels(keyboards.answer_keyboard(single, ENGLISH)) == [["Other answers"], ["Cite"]]
+    # A paragraph offered for a question the interview does not cover has no other answers.
+    assert labels(keyboards.answer_keyboard(p, ENGLISH, others=False)) == [
+        ["Whole answer"],
+        ["Cite"],
+    ]
+
+
+def test_feedback_goes_with_a_logged_reply_only() -> None:
+    hits = [hit(1, paragraph(position=1)), hit(2, paragraph(position=2))]
+    logged = reply(Decision.UNCERTAIN, hits, shown=2, record_id=RECORD)
+    assert labels(keyboards.passages_keyboard(logged, RUSSIAN)) == [
+        ["Весь ответ: Тема 2"],
+        ["👍", "👎"],
+    ]
+    unlogged = dataclasses.replace(logged, record_id=None)
+    assert labels(keyboards.passages_keyboard(unlogged, RUSSIAN)) == [["Весь ответ: Тема 2"]]
+    # After 👎 the other answers carry the record, so that opening one labels the question.
+    assert data(keyboards.choices_keyboard(hits, SNAPSHOT, RECORD)) == [
+        f"p:{RECORD}:interview/2.1",
+        f"p:{RECORD}:interview/2.2",
+    ]
+    # An id too long to leave room for a paragraph is not put in buttons at all.
+    long_id = "x" * 40
+    assert data(keyboards.answer_keyboard(paragraph(), RUSSIAN, long_id))[-1] == "c:interview/2.1"
+    assert data(keyboards.choices_keyboard(hits, SNAPSHOT, long_id))[0] == "h:interview/2.1"
 
 
 @pytest.mark.parametrize(
@@ -280,41 +529,66 @@ def test_answer_keyboard_and_its_callback_data() -> None:
 def test_callback_data_fits_and_round_trips(doc_id: str) -> None:
     target = paragraph(doc_id=doc_id, answer_no=123, position=45)
     other = paragraph(doc_id=doc_id + "-other", answer_no=123, position=45)
-    searcher = FakeSnapshot([target, other], [document(doc_id), document(doc_id + "-other")])
+    snapshot = FakeSnapshot([target, other], [document(doc_id), document(doc_id + "-other")])
     for action in Action:
-        data = keyboards.callback_data(action, target)
-        assert 1 <= len(data.encode()) <= keyboards.MAX_CALLBACK_BYTES
-        assert re.match(action.pattern, data)
-        parsed_action, ref = keyboards.parse_callback(data)
-        assert parsed_action is action
-        assert keyboards.find_paragraph(ref, searcher) == target
+        record = RECORD if action in (Action.UP, Action.DOWN, Action.PREFERRED) else None
+        shown = None if action in (Action.UP, Action.DOWN) else target
+        encoded = keyboards.callback_data(action, shown, record)
+        assert 1 <= len(encoded.encode()) <= keyboards.MAX_CALLBACK_BYTES
+        assert keyboards.matcher(action)(encoded)
+        assert not any(keyboards.matcher(a)(encoded) for a in Action if a is not action)
+        pressed = keyboards.parse_callback(encoded)
+        assert pressed is not None and pressed.action is action
+        assert pressed.record == (record or "")
+        if shown is not None:
+            assert keyboards.find_paragraph(pressed.ref, snapshot) == target
 
 
 def test_a_paragraph_that_is_gone_is_not_found() -> None:
-    searcher = FakeSnapshot([], [document()])
+    snapshot = FakeSnapshot([], [document()])
     ref = keyboards.paragraph_ref(paragraph())
-    assert keyboards.find_paragraph(ref, searcher) is None
+    assert keyboards.find_paragraph(ref, snapshot) is None
     long_ref = keyboards.paragraph_ref(paragraph(doc_id="д" * 60))
     assert long_ref.startswith("#")
-    assert keyboards.find_paragraph(long_ref, searcher) is None
+    assert keyboards.find_paragraph(long_ref, snapshot) is None
 
 
-@pytest.mark.parametrize("data", ["", "o", "o:", "x:interview/1.1", "старое"])
-def test_unknown_callback_data_is_refused(data: str) -> None:
-    assert keyboards.parse_callback(data) is None
+@pytest.mark.parametrize(
+    "encoded",
+    ["", "o", "o:", "x:interview/1.1", "старое", "u:", "d:", f"u:{RECORD}:x", "p:", f"p:{RECORD}"],
+)
+def test_unknown_callback_data_is_refused(encoded: str) -> None:
+    assert keyboards.parse_callback(encoded) is None
+    assert not any(keyboards.matcher(action)(encoded) for action in Action)
 
 
-def test_numbered_and_suggestion_keyboards() -> None:
-    hits = [hit(rank, paragraph(answer_no=rank, question="В" * 100)) for rank in (1, 3)]
-    (row,) = keyboards.numbered_keyboard(hits).inline_keyboard
-    assert [(b.text, b.callback_data) for b in row] == [
-        ("1", "h:interview/1.1"),
-        ("3", "h:interview/3.1"),
+def test_parse_callback_reads_record_and_paragraph() -> None:
+    assert keyboards.parse_callback(f"p:{RECORD}:doc:with:colons/1.2") == Pressed(
+        Action.PREFERRED, "doc:with:colons/1.2", RECORD
+    )
+    assert keyboards.parse_callback(f"d:{RECORD}") == Pressed(Action.DOWN, "", RECORD)
+
+
+def test_button_labels_are_topic_labels_never_cut_off_questions() -> None:
+    snapshot = FakeSnapshot(labels={1: "Договор с Россией", 3: "Т" * 100})
+    hits = [
+        hit(1, paragraph(answer_no=1, position=2, question="В" * 400)),
+        hit(2, paragraph(answer_no=3, count=1, question="В" * 400)),
     ]
-    rows = keyboards.suggestions_keyboard(hits).inline_keyboard
-    assert [len(r) for r in rows] == [1, 1]
-    assert rows[1][0].text.startswith("2. ВВВ") and rows[1][0].text.endswith("…")
-    assert len(rows[1][0].text) <= keyboards.BUTTON_CHARS + 3
+    assert labels(keyboards.choices_keyboard(hits, snapshot)) == [
+        ["Договор с Россией · 2/3"],
+        [html.shorten("Т" * 100, keyboards.LABEL_CHARS)],
+    ]
+    assert labels(keyboards.topics_keyboard(hits, snapshot))[0] == ["Договор с Россией"]
+    assert all(
+        "ВВВ" not in label and len(label) <= keyboards.LABEL_CHARS + 6
+        for markup in (
+            keyboards.choices_keyboard(hits, snapshot),
+            keyboards.topics_keyboard(hits, snapshot),
+        )
+        for row in labels(markup)
+        for label in row
+    )
 
 
 # ---- languages -----------------------------------------------------------------------
@@ -327,40 +601,49 @@ def test_numbered_and_suggestion_keyboards() -> None:
         ("en-GB", ENGLISH),
         ("EN", ENGLISH),
         ("ru", RUSSIAN),
-        ("kk", RUSSIAN),
+        ("kk", KAZAKH),
+        ("kk-KZ", KAZAKH),
+        ("uk", RUSSIAN),
         (None, RUSSIAN),
     ],
 )
-def test_language_choice(code: str | None, expected: object) -> None:
+def test_language_choice(code: str | None, expected: Texts) -> None:
     assert texts_for(code) is expected
 
 
-def test_both_languages_have_every_string_with_the_same_placeholders() -> None:
+def test_every_language_has_every_string_with_the_same_placeholders() -> None:
     placeholders = re.compile(r"\{(\w+)\}")
-    for field in dataclasses.fields(RUSSIAN):
-        ru, en = getattr(RUSSIAN, field.name), getattr(ENGLISH, field.name)
+    for field in dataclasses.fields(Texts):
         if field.name == "language_code":
             continue
-        assert ru and en, field.name
-        if isinstance(ru, str):
-            assert ru != en, field.name
-            assert placeholders.findall(ru) == placeholders.findall(en), field.name
-    assert [c for c, _ in RUSSIAN.commands] == [c for c, _ in ENGLISH.commands]
-    assert [t.language_code for t in LANGUAGES] == [None, "en"]
-    assert 3 <= len(RUSSIAN.examples) == len(ENGLISH.examples) <= 4
+        values = [getattr(texts, field.name) for texts in LANGUAGES]
+        # Russian needs no note that the interview is in Russian.
+        assert all(values[1:]) and (values[0] or field.name == "language_note"), field.name
+        if isinstance(values[0], str):
+            # Kazakh quotes as Russian does: «…».
+            assert len(set(values)) == (2 if field.name == "term" else 3), field.name
+            found = [sorted(placeholders.findall(v)) for v in values]
+            assert found[1] == found[2] and found[0] in ([], found[1]), field.name
+    assert len({tuple(c for c, _ in texts.commands) for texts in LANGUAGES}) == 1
+    assert [t.language_code for t in LANGUAGES] == [None, "en", "kk"]
+    assert all(3 <= len(t.examples) <= 4 for t in LANGUAGES)
+    for texts in LANGUAGES:  # inline-mode buttons
+        assert len(texts.slow_down_button) <= 64 and len(texts.inline_not_covered) <= 64
 
 
-def test_start_in_english_and_russian() -> None:
+def test_start_in_every_language() -> None:
     docs = [document(title="Интервью <министра>")]
-    (ru,) = parsed(render.start(docs, "some_bot", RUSSIAN))
-    (en,) = parsed(render.start(docs, "some_bot", ENGLISH))
-    for text, texts in ((ru, RUSSIAN), (en, ENGLISH)):
-        assert "• Интервью <министра>" in text
-        assert "@some_bot" in text
+    for texts, opening in (
+        (RUSSIAN, "Я отвечаю"),
+        (ENGLISH, "I answer"),
+        (KAZAKH, "Мен сұрақтарға"),
+    ):
+        (text,) = parsed(render.start(docs, "some_bot", texts))
+        assert text.startswith(opening)
+        assert "• Интервью <министра>" in text and "@some_bot" in text
         assert all(example in text for example in texts.examples)
-    assert ru.startswith("Я отвечаю") and en.startswith("I answer")
-    rows = keyboards.examples_keyboard(ENGLISH).keyboard
-    assert [row[0].text for row in rows] == list(ENGLISH.examples)
+    rows = keyboards.examples_keyboard(KAZAKH).keyboard
+    assert [row[0].text for row in rows] == list(KAZAKH.examples)
 
 
 # ---- highlight -------------------------------------------------------------------------
@@ -368,10 +651,10 @@ def test_start_in_english_and_russian() -> None:
 
 def test_the_highlight_sentence_is_bold_inside_the_paragraph() -> None:
     p = paragraph("Первое предложение. Второе <важное> & главное! Третье.")
-    (chunk,) = render.answer(p, document(), RUSSIAN, highlight="Второе <важное> & главное!")
+    (chunk,) = render.paragraph(p, SNAPSHOT, RUSSIAN, highlight="Второе <важное> & главное!")
     (text,) = parsed([chunk])
     assert p.text in text
-    assert entity_texts(chunk, "bold") == ["Когда?", "Второе <важное> & главное!"]
+    assert entity_texts(chunk, "bold") == ["Тема 2", "Второе <важное> & главное!"]
     assert "<b>Второе &lt;важное&gt; &amp; главное!</b>" in chunk
 
 
@@ -380,27 +663,55 @@ def test_no_bold_when_the_highlight_is_missing_foreign_or_the_whole_paragraph(
     highlight: str | None,
 ) -> None:
     p = paragraph("Одно предложение.")
-    (chunk,) = render.answer(p, document(), RUSSIAN, highlight=highlight)
-    assert entity_texts(chunk, "bold") == ["Когда?"]
+    (chunk,) = render.paragraph(p, SNAPSHOT, RUSSIAN, highlight=highlight)
+    assert entity_texts(chunk, "bold") == ["Тема 2"]
 
 
 def test_a_highlight_in_a_split_paragraph_stays_bold_across_messages() -> None:
     long_sentence = "Важное " + "слово " * 1000 + "конец."
     text = sentences(10) + " " + long_sentence + " " + sentences(10)
-    chunks = render.answer(paragraph(text), document(), RUSSIAN, highlight=long_sentence)
+    chunks = render.paragraph(paragraph(text), SNAPSHOT, RUSSIAN, highlight=long_sentence)
     assert len(chunks) >= 3
     parsed(chunks)
     bold = " ".join(" ".join(entity_texts(chunk, "bold")) for chunk in chunks)
-    assert " ".join(bold.split()) == "Когда? " + " ".join(long_sentence.split())
+    assert " ".join(bold.split()) == "Тема 2 " + " ".join(long_sentence.split())
 
 
-def test_the_inline_article_keeps_the_highlight_bold() -> None:
-    p = paragraph("Первое. Второе. Третье.")
-    article = render.inline_article(
-        Hit(rank=1, score=0.9, paragraph=p, highlight="Второе."), document(), RUSSIAN
-    )
-    content = article.input_message_content.message_text
-    assert entity_texts(content, "bold") == ["Когда?", "Второе."]
+# ---- lengths over the eval set, on the real index ----------------------------------------
+
+
+def visible_length(chunks: list[str]) -> int:
+    return sum(len(parse_telegram_html(chunk)[0].strip()) for chunk in chunks)
+
+
+async def test_other_answers_fit_a_phone_screen_and_buttons_are_short_for_every_eval_question(
+    service: AnswerService,
+) -> None:
+    """Whatever decision each question gets: every reply's alternatives (all hits but the
+    first, the most there can be) and every button its reply could carry."""
+    items = load_eval_set(ROOT / "tests" / "eval_set.jsonl")
+    longest_list, longest_label = (0, ""), ""
+    for item, r in zip(items, service.answer([i.question for i in items]), strict=True):
+        snapshot, others = r.snapshot, r.hits[1:]
+        logged = dataclasses.replace(r, passages=r.hits[:3], record_id=RECORD)
+        markups = [
+            keyboards.answer_keyboard(r.hits[0].paragraph, RUSSIAN, RECORD),
+            keyboards.choices_keyboard(others, snapshot, RECORD),
+            keyboards.topics_keyboard(r.nearest_questions, snapshot),
+        ]
+        for texts in LANGUAGES:
+            markups.append(keyboards.passages_keyboard(logged, texts))
+            for heading in (texts.others_title, texts.downvoted):
+                chunks = render.other_answers(heading, r.query, others, snapshot, texts)
+                assert len(chunks) == 1
+                longest_list = max(longest_list, (visible_length(chunks), item.question))
+        for markup in markups:
+            for row in labels(markup):
+                longest_label = max(longest_label, *row, key=len)
+    print(f"\nlongest Other answers: {longest_list[0]} characters ({longest_list[1]!r})")
+    print(f"longest button label: {len(longest_label)} characters ({longest_label!r})")
+    assert longest_list[0] <= 1_000
+    assert len(longest_label) <= 50
 
 
 # ---- any text renders as valid Telegram HTML within the limit ----------------------------
@@ -436,35 +747,43 @@ def visible(chunks: list[str]) -> str:
 @settings(max_examples=60, deadline=None)
 @given(
     question=_ANY,
-    section=st.none() | _ANY,
+    label=_ANY,
     text=_ANY,
     title=_ANY,
     highlight_at=st.tuples(st.integers(0, 20_000), st.integers(0, 20_000)),
 )
 def test_any_paragraph_renders_as_valid_messages_showing_all_of_it(
-    question: str, section: str | None, text: str, title: str, highlight_at: tuple[int, int]
+    question: str, label: str, text: str, title: str, highlight_at: tuple[int, int]
 ) -> None:
     start, length = highlight_at
     highlight = text[start : start + length]
-    p = paragraph(text, question=question, section=section)
-    doc = document(title=title, source_url="https://example.com/a?b=1&c=<2>")
-    chunks = render.answer(p, doc, RUSSIAN, highlight=highlight)
-    shown = squash(visible(chunks))
-    for part in (question, section or "", text, title):
-        assert squash(part) in shown
-    # And in order: the heading, the paragraph, the source.
-    assert shown.startswith(squash(question) + squash(section or "") + squash(text))
-    assert shown.endswith(squash("Источник: " + title + "Абзац 1 из 3"))
+    p = paragraph(text, question=question)
+    doc = document(title=title, interviewee=MINISTER, source_url="https://example.com/a?b=<2>")
+    snapshot = FakeSnapshot(documents=[doc], labels={2: label})
+    shown = squash(visible(render.paragraph(p, snapshot, ENGLISH, highlight=highlight)))
+    # In order: the topic, the question, the speaker and the paragraph, the source, the note.
+    assert shown == squash(
+        f"{label} · paragraph 1 of 3 Question: {question} {MINISTER}: {text} "
+        f"Source: {MINISTER}, «{title}», https://example.com/a?b=<2> (interview/2.1) "
+        f"{ENGLISH.language_note}"
+    )
 
 
 @settings(max_examples=40, deadline=None)
-@given(query=_ANY, question=_ANY, text=_ANY)
-def test_any_question_renders_in_no_answer_and_other_answers(
-    query: str, question: str, text: str
+@given(query=_ANY, label=_ANY, text=_ANY, term=_ANY)
+def test_any_text_renders_in_every_list_and_decision(
+    query: str, label: str, text: str, term: str
 ) -> None:
-    p = paragraph(text, question=question)
-    nearest = (hit(1, p),)
-    shown = squash(visible(render.no_answer(query, nearest, ENGLISH)))
-    assert squash(query) in shown and squash(question) in shown
-    shown = squash(visible(render.other_answers(query, [hit(2, p)], RUSSIAN)))
-    assert squash(query) in shown and squash(question) in shown
+    snapshot = FakeSnapshot(labels={2: label})
+    hits = [hit(1, paragraph(text)), hit(2, paragraph(text, position=2))]
+    uncertain = reply(Decision.UNCERTAIN, hits, shown=2, query=query, snapshot=snapshot)
+    shown = squash(visible(render.uncertain(uncertain, KAZAKH)))
+    assert squash(label) in shown and squash(html.shorten(text, render.SNIPPET_CHARS)) in shown
+    refused = reply(Decision.NOT_COVERED, hits, query=query, uncovered=(term,), snapshot=snapshot)
+    assert squash(term) in squash(visible(render.not_covered(refused, ENGLISH)))
+    refused = dataclasses.replace(refused, uncovered_terms=())
+    shown = squash(visible(render.not_covered(refused, RUSSIAN)))
+    assert squash(html.shorten(query, render.QUERY_CHARS)) in shown
+    listed = render.other_answers(RUSSIAN.others_title, query, hits, snapshot, RUSSIAN)
+    shown = squash(visible(listed))
+    assert squash(html.shorten(query, render.QUERY_CHARS)) in shown and squash(label) in shown
