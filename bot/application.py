@@ -118,6 +118,7 @@ def _add_handlers(application: BotApplication) -> None:
         ("help", handlers.help_command),
         ("about", handlers.about),
         ("stats", handlers.stats_command),
+        ("report", handlers.report_command),
         ("reload", handlers.reload_command),
     ]
     for command, callback in commands:

@@ -25,6 +25,9 @@ from .sending import send, send_reply
 
 log = logging.getLogger(__name__)
 
+# /report covers this many days; `interview-bot report --since` any number.
+REPORT_DAYS = 7
+
 # Short, so that a reloaded index shows up in inline results soon.
 INLINE_CACHE_SECONDS = 10
 
@@ -157,6 +160,21 @@ async def stats_command(update: Update, context: BotContext) -> None:
         service.stats, context.shared.stats, service.snapshot.manifest, context.texts
     )
     await message.reply_text(text)
+
+
+async def report_command(update: Update, context: BotContext) -> None:
+    """The question log's report on the last 7 days, short (administrators only)."""
+    message = _message(update)
+    if not context.shared.is_admin(update):
+        await message.reply_text(render.notice(context.texts.not_allowed))
+        return
+    try:
+        summary = await asyncio.to_thread(context.service.report, REPORT_DAYS)
+    except Exception as error:  # the log is off, or its database is down: say which
+        log.warning("report failed: %s", error)
+        await message.reply_text(render.notice(context.texts.report_failed.format(error=error)))
+        return
+    await message.reply_text(render.report(summary, REPORT_DAYS, context.texts))
 
 
 async def on_error(update: object, context: BotContext) -> None:

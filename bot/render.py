@@ -11,6 +11,7 @@ the splitting into messages.
 from __future__ import annotations
 
 import html
+from collections import Counter
 from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
@@ -22,6 +23,7 @@ from service.decision import Decision
 from service.questions import QuestionError
 from service.records import Document, Hit, Manifest, Paragraph
 from service.replies import Reply
+from service.report import Report
 from service.snapshot import Snapshot
 
 from .html import Block, Span, lines, one_message, pack, shorten
@@ -282,6 +284,35 @@ def stats(service: ServiceStats, bot: BotStats, index: Manifest, texts: Texts) -
             failed_reloads=service.failed_reloads,
         )
     )
+
+
+REPORT_GROUPS = 5
+
+
+def report(summary: Report, days: int, texts: Texts) -> str:
+    """The owner's report, short: the counts, and the biggest groups of unanswered questions."""
+    decisions: Counter[str] = Counter()
+    for day in summary.days:
+        decisions[day.decision] += day.count
+    lines = [
+        texts.report.format(
+            days=days,
+            total=sum(decisions.values()),
+            answered=decisions[Decision.ANSWERED],
+            uncertain=decisions[Decision.UNCERTAIN],
+            not_covered=decisions[Decision.NOT_COVERED],
+            up=summary.votes.up,
+            down=summary.votes.down,
+        )
+    ]
+    if summary.unanswered:
+        lines.append("")
+        lines.append(texts.report_groups)
+        lines.extend(
+            f"• {group.count}× «{shorten(group.examples[0], SNIPPET_CHARS)}»"
+            for group in summary.unanswered[:REPORT_GROUPS]
+        )
+    return notice("\n".join(lines))
 
 
 def reloaded(index: Manifest, texts: Texts) -> str:

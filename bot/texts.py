@@ -64,6 +64,10 @@ class Texts:
     slow_down_button: str  # an inline-mode button: at most 64 characters
     private_bot: str
     not_allowed: str
+    # {days} {total} {answered} {uncertain} {not_covered} {up} {down}
+    report: str
+    report_groups: str  # heads the unanswered questions, grouped by meaning
+    report_failed: str  # {error}
     reloading: str
     reloaded: str  # {paragraphs} {built_at}
     reload_failed: str  # {error}
@@ -132,6 +136,10 @@ RUSSIAN = Texts(
     slow_down_button="Слишком много вопросов — подождите минуту",
     private_bot="Это закрытый бот: он отвечает только в чатах, для которых его настроили.",
     not_allowed="Эта команда только для администраторов бота.",
+    report="За {days} дн.: вопросов {total} — с ответом {answered}, неуверенных {uncertain}, "
+    "без ответа {not_covered}. 👍 {up}, 👎 {down}.",
+    report_groups="Чего нет в интервью (похожие вопросы вместе):",
+    report_failed="Отчёта нет: {error}",
     reloading="Перестраиваю индекс по корпусу…",
     reloaded="Индекс обновлён: {paragraphs} абзацев, собран {built_at}.",
     reload_failed="Индекс не обновлён, работает прежний. Ошибка: {error}",
@@ -203,6 +211,10 @@ ENGLISH = Texts(
     slow_down_button="Too many questions: please wait a minute",
     private_bot="This is a private bot: it only answers in the chats it was set up for.",
     not_allowed="This command is for the bot's administrators only.",
+    report="Last {days} days: {total} questions — answered {answered}, uncertain {uncertain}, "
+    "not covered {not_covered}. 👍 {up}, 👎 {down}.",
+    report_groups="What the interview lacks (similar questions together):",
+    report_failed="No report: {error}",
     reloading="Rebuilding the index from the corpus…",
     reloaded="Index reloaded: {paragraphs} paragraphs, built {built_at}.",
     reload_failed="The index was not reloaded; the previous one keeps serving. Error: {error}",
@@ -274,6 +286,10 @@ KAZAKH = Texts(
     slow_down_button="Сұрақ тым көп — бір минут күтіңіз",
     private_bot="Бұл жабық бот: ол тек өзі бапталған чаттарда жауап береді.",
     not_allowed="Бұл команда тек бот әкімшілеріне арналған.",
+    report="Соңғы {days} күн: {total} сұрақ — жауабы барлары {answered}, сенімсіздері "
+    "{uncertain}, жауабы жоқтары {not_covered}. 👍 {up}, 👎 {down}.",
+    report_groups="Сұхбатта жоқ тақырыптар (ұқсас сұрақтар бірге):",
+    report_failed="Есеп жоқ: {error}",
     reloading="Индексті корпус бойынша қайта құрып жатырмын…",
     reloaded="Индекс жаңартылды: {paragraphs} абзац, құрастырылған уақыты {built_at}.",
     reload_failed="Индекс жаңартылмады, бұрынғысы жұмыс істеп тұр. Қате: {error}",

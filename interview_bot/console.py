@@ -17,6 +17,8 @@ from .config import settings as _settings
 
 # Exit status of a refused question, as click gives for a bad argument.
 REFUSED = 2
+HELP = frozenset({"/help", "help", "?"})
+QUIT = frozenset({"/quit", "/exit", "quit", "exit"})
 
 
 @click.command()
@@ -67,9 +69,10 @@ def chat(ctx: click.Context) -> None:
         except (EOFError, KeyboardInterrupt):
             click.echo()
             return
-        if line in ("/quit", "/exit"):
+        # Bare words too: "help" is what people type first, and no one asks the minister it.
+        if line.casefold() in QUIT:
             return
-        if line == "/help":
+        if line.casefold() in HELP:
             click.echo(render.CHAT_HELP)
             continue
         if not line:

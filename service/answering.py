@@ -14,8 +14,9 @@ import time
 from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
 
-from questionlog import FrontEnd, QuestionLog, Vote
+from questionlog import FrontEnd, QuestionLog, Store, Vote
 from retrieval.search import Ranking
 
 from .batching import Batcher
@@ -23,6 +24,7 @@ from .decision import Decision, Policy
 from .encoder import Encoder
 from .questions import check_question
 from .replies import Reply
+from .report import Report, build_report
 from .settings import Settings
 from .snapshot import Snapshot, open_snapshot, rebuild_index, stale_reason
 
@@ -119,6 +121,16 @@ class AnswerService:
     def prefer(self, record_id: str, paragraph_id: str) -> bool:
         """The paragraph a user opened instead of the logged reply's: an implicit label."""
         return self.log is not None and self.log.prefer(record_id, paragraph_id)
+
+    def report(self, days: int) -> Report:
+        """The question log's report on the last `days` days (blocking: call it in a thread).
+
+        Raises when the log is off or its database cannot be opened."""
+        if not self.settings.store.enabled:
+            raise RuntimeError("the question log is off ([store] enabled = false)")
+        since = (datetime.now(UTC) - timedelta(days=days)).date()
+        with Store.open(self.settings.store) as store:
+            return build_report(store, self.encoder.queries, since)
 
     async def reload(self) -> Snapshot:
         """Serve the corpus as it is now, rebuilding the index if it changed.

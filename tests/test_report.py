@@ -3,6 +3,7 @@ through the real service, on SQLite and on a real PostgreSQL server."""
 
 from __future__ import annotations
 
+import asyncio
 import dataclasses
 import json
 from collections import Counter
@@ -12,8 +13,10 @@ from pathlib import Path
 import numpy as np
 import pytest
 from click.testing import CliRunner
-from conftest import write_config
+from conftest import running_bot, talking_to, write_config
+from test_bot import reply
 
+from bot.texts import ENGLISH
 from interview_bot.cli import cli
 from questionlog import Question, QuestionLog, StoreSettings
 from service.answering import AnswerService
@@ -168,3 +171,28 @@ def test_the_real_model_puts_rewordings_of_one_question_together(encoder: Encode
     groups = group_questions([question(t, m) for m, t in enumerate(asked)], encoder.queries)
     assert [g.count for g in groups] == [2, 1]
     assert set(groups[0].examples) == set(asked[:2])
+
+
+async def test_admins_get_a_short_report_in_telegram(tg, built_settings, encoder, tmp_path):
+    store = StoreSettings(path=tmp_path / "questions.sqlite3")
+    settings = dataclasses.replace(built_settings, store=store)
+    service = AnswerService(settings, encoder, open_snapshot(settings), QuestionLog.open(store))
+    admin = 4242
+    async with running_bot(service, talking_to(tg, admins=(admin,))):
+        for number, text in enumerate(QUESTIONS):
+            tg.push_update(tg.text_update(text, user_id=100 + number))
+        await tg.wait_for("sendMessage", len(QUESTIONS), timeout=30)
+        await asyncio.to_thread(service.log.flush)
+        refused = await reply(tg, tg.text_update("/report", language_code="en"))
+        assert refused["text"] == ENGLISH.not_allowed
+        summary = await reply(tg, tg.text_update("/report", user_id=admin, language_code="en"))
+    await service.close()
+    decisions = service.stats.decisions
+    assert summary["text"].startswith(
+        f"Last 7 days: {len(QUESTIONS)} questions — answered {decisions[Decision.ANSWERED]}, "
+        f"uncertain {decisions[Decision.UNCERTAIN]}, "
+        f"not covered {decisions[Decision.NOT_COVERED]}. 👍 0, 👎 0."
+    )
+    if decisions[Decision.ANSWERED] < len(QUESTIONS):
+        assert ENGLISH.report_groups in summary["text"]
+        assert "• " in summary["text"]
