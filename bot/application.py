@@ -15,6 +15,7 @@ from telegram.error import TelegramError
 from telegram.ext import (
     Application,
     CallbackQueryHandler,
+    ChosenInlineResultHandler,
     CommandHandler,
     ContextTypes,
     Defaults,
@@ -42,6 +43,8 @@ ALLOWED_UPDATES = [
     Update.EDITED_MESSAGE,
     Update.CALLBACK_QUERY,
     Update.INLINE_QUERY,
+    # Only with @BotFather's /setinlinefeedback: the inline results users post, to log them.
+    Update.CHOSEN_INLINE_RESULT,
 ]
 # Telegram's 429 answers carry retry_after; the rate limiter waits and retries that often.
 MAX_RETRIES = 3
@@ -139,6 +142,7 @@ def _add_handlers(application: BotApplication) -> None:
             ),
             CallbackQueryHandler(buttons.stale_button),
             InlineQueryHandler(handlers.inline_query),
+            ChosenInlineResultHandler(handlers.chosen_inline_result),
         ]
     )
     application.add_error_handler(handlers.on_error)

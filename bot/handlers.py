@@ -123,7 +123,9 @@ async def inline_query(update: Update, context: BotContext) -> None:
         button = InlineQueryResultsButton(texts.inline_hint, start_parameter="help")
         await inline.answer([], cache_time=INLINE_CACHE_SECONDS, is_personal=True, button=button)
         return
-    reply = await context.service.ask(text, front_end="inline", language=context.language)
+    # Not logged: Telegram sends a query at every pause in typing; what is logged is the
+    # result the user posts (chosen_inline_result).
+    reply = await context.service.ask(text)
     results = render.inline_results(reply, texts)
     # Results are always personal: their labels are in the asking user's language.
     if results:
@@ -131,6 +133,14 @@ async def inline_query(update: Update, context: BotContext) -> None:
         return
     button = InlineQueryResultsButton(texts.inline_not_covered, start_parameter="help")
     await inline.answer([], cache_time=INLINE_CACHE_SECONDS, is_personal=True, button=button)
+
+
+async def chosen_inline_result(update: Update, context: BotContext) -> None:
+    """Log the question behind an inline result a user posted, as its reply had it."""
+    chosen = update.chosen_inline_result
+    assert chosen is not None  # registered as a ChosenInlineResultHandler
+    if (text := context.checked(chosen.query)) is not None:
+        await context.service.ask(text, front_end="inline", language=context.language)
 
 
 async def reload_command(update: Update, context: BotContext) -> None:

@@ -1054,6 +1054,23 @@ class FakeTelegram:
         }
         return {"inline_query": inline_query}
 
+    def chosen_inline_result_update(
+        self,
+        query: str,
+        result_id: str = "1",
+        *,
+        user_id: int = DEFAULT_USER_ID,
+        language_code: str | None = "ru",
+    ) -> Json:
+        """The user picked result `result_id` of an inline query and posted it (sent only to
+        bots with inline feedback on: @BotFather's /setinlinefeedback)."""
+        chosen = {
+            "result_id": result_id,
+            "from": self._user(user_id, language_code),
+            "query": query,
+        }
+        return {"chosen_inline_result": chosen}
+
     def _new_file(self, content: bytes) -> Json:
         number = next(self._file_ids)
         file_id = f"fake-file-{number}"

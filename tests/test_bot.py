@@ -710,8 +710,15 @@ async def test_votes_and_the_better_answer_go_to_the_question_log(
             heading(logged, better, ENGLISH)
         )
         assert [text for text, _ in buttons(shown)] == ["Other answers", "Whole answer", "Cite"]
-        # An inline query is logged too; a button's search again is not.
+        # A button's search again is not logged, nor an inline query as it is typed: only
+        # the inline result the user posts.
+        await inline_answer(tg, ORBIT[:10], language_code="kk")
         await inline_answer(tg, ORBIT, language_code="kk")
+        tg.push_update(tg.chosen_inline_result_update(ORBIT, language_code="kk"))
+        for _ in range(100):  # the bot logs it after one more search: wait for the row
+            if len(logged_rows(logged, store)) == 2:
+                break
+            await asyncio.sleep(0.1)
     rows = logged_rows(logged, store)
     assert [(r.front_end, r.text, r.language) for r in rows] == [
         ("bot", TREATY, "en"),
