@@ -67,6 +67,7 @@ for command in (
     quality.evaluate_command,
     servers.run,
     servers.serve,
+    servers.web,
     owner.report,
     owner.feedback,
 ):

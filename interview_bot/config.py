@@ -15,6 +15,8 @@ from service.settings import (
     read_config,
     service_settings,
 )
+from web.settings import SECTIONS as WEB_SECTIONS
+from web.settings import web_settings
 
 
 def config_file(ctx: click.Context) -> ConfigFile:
@@ -22,10 +24,11 @@ def config_file(ctx: click.Context) -> ConfigFile:
     root = ctx.find_root()
     if not isinstance(root.obj, ConfigFile):
         config = read_config(root.obj)
-        check_sections(config, (*SERVICE_SECTIONS, *BOT_SECTIONS))
+        check_sections(config, (*SERVICE_SECTIONS, *BOT_SECTIONS, *WEB_SECTIONS))
         # Every section is parsed now, so that a bad field is reported whatever the command.
         service_settings(config)
         bot_config(config)
+        web_settings(config)
         root.obj = config
     return root.obj
 

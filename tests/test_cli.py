@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import json
 import os
+import signal
 import subprocess
 import sys
 from pathlib import Path
 
+import httpx
 import pytest
 from click.testing import CliRunner
 from conftest import ROOT, write_config
@@ -110,7 +112,7 @@ def test_ask_human_output_shows_paragraph_question_and_score(run):
 
 def test_chat_answers_each_line_until_quit(run):
     question = "Следующий форум планируется провести в Астрахани"
-    result = run("chat", input=f"{question}\n\n/help\n{question}\n/quit\n{question}\n")
+    result = run("chat", input=f"{question}\n\nhelp\n{question}\nquit\n{question}\n")
     assert result.exit_code == 0, result.output
     assert "/help" in result.stdout.splitlines()[0] + result.stdout.splitlines()[1]
     assert result.stdout.count("Q: ") == 2  # the line after /quit is not read
@@ -192,12 +194,37 @@ def test_installed_console_script_answers_json_without_traceback(built_settings,
     assert "Traceback" not in failed.stderr
 
 
-def test_run_without_a_token_opens_the_console_chat(run, monkeypatch):
-    monkeypatch.delenv("TELEGRAM_BOT_TOKEN", raising=False)
-    result = run("run", input="Следующий форум планируется провести в Астрахани\n")
-    assert result.exit_code == 0, result.output
-    assert "TELEGRAM_BOT_TOKEN is not set" in result.output
-    assert "(interview/2.2, score" in result.output
+def test_run_without_a_token_serves_the_page(built_settings):
+    env = {k: v for k, v in os.environ.items() if not k.startswith("TELEGRAM_")}
+    script = Path(sys.executable).with_name("interview-bot")
+    process = subprocess.Popen(
+        [str(script), "--config", str(built_settings.path), "run"],
+        env=env,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        assert process.stderr is not None
+        first = process.stderr.readline()
+        assert "TELEGRAM_BOT_TOKEN is not set: serving the search page" in first
+        # Port 8000, or any free one when something else has it: the line says which.
+        announced = next((line for line in process.stderr if "The search page is at " in line), "")
+        assert announced, "run stopped before serving"
+        base = announced.split(" is at ", 1)[1].split()[0]
+        reply = httpx.get(
+            base + "api/search",
+            params={"q": "Следующий форум планируется провести в Астрахани"},
+            timeout=60,
+        )
+        page = httpx.get(base, timeout=10)
+        process.send_signal(signal.SIGINT)
+        assert process.wait(timeout=30) == 0
+    finally:
+        if process.poll() is None:
+            process.kill()
+            process.wait()
+    assert reply.json()["hits"][0]["paragraph_id"] == "interview/2.2"
+    assert "<title>" in page.text
 
 
 def test_serve_without_a_token_exits_2(run, monkeypatch):

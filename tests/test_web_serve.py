@@ -1,0 +1,98 @@
+"""`interview-bot serve --web`: the bot and the page in one process on one model, reloaded
+together by SIGHUP, stopped cleanly by SIGINT; and the page's address refused at once
+when it cannot be had."""
+
+from __future__ import annotations
+
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import threading
+from pathlib import Path
+
+import httpx
+from click.testing import CliRunner
+from conftest import copy_seed_corpus, write_config
+from fake_telegram import FakeTelegram
+from test_bot import TREATY, serve_env, wait_for_line
+
+from interview_bot.cli import cli
+from service.settings import Settings, load_settings
+
+SPACE = "Байконур остаётся главной площадкой нашего сотрудничества с Россией в космосе."
+COMMAND = Path(sys.executable).with_name("interview-bot")
+
+
+def test_serve_with_web_answers_on_telegram_and_the_page_from_one_model(
+    built_settings: Settings, tmp_path: Path
+) -> None:
+    # A corpus of its own (SIGHUP will see it change), with a copy of the session's index.
+    copy_seed_corpus(tmp_path / "corpus")
+    shutil.copytree(built_settings.index.dir, tmp_path / "index", symlinks=True)
+    settings = load_settings(write_config(tmp_path), env={})
+    lines: list[str] = []
+    with FakeTelegram() as tg:
+        env = serve_env(settings, TELEGRAM_BOT_TOKEN=tg.token, TELEGRAM_BASE_URL=tg.base_url)
+        process = subprocess.Popen(
+            [str(COMMAND), "-v", "serve", "--web", "--web-port", "0"],
+            env=env,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+        assert process.stderr is not None
+        reader = threading.Thread(target=lambda: lines.extend(iter(process.stderr.readline, "")))
+        reader.start()
+        try:
+            line = wait_for_line(lines, "The search page is at http://127.0.0.1:", process)
+            base = line.split(" is at ", 1)[1].split()[0]
+            wait_for_line(lines, " ready in ", process)
+            tg.push_update(tg.text_update(TREATY))
+            with httpx.Client(base_url=base, timeout=30) as client:
+                page = client.get("/api/search", params={"q": TREATY})
+                tg.wait_for_sync("sendMessage", timeout=30)
+                # Both questions went through one service: one model, one index, one count.
+                before = client.get("/api/health").json()
+                (tmp_path / "corpus" / "space.txt").write_text(
+                    f"Вопрос\tЧто с сотрудничеством в космосе?\nОтвет\t{SPACE}\n", encoding="utf-8"
+                )
+                process.send_signal(signal.SIGHUP)
+                wait_for_line(lines, "index reloaded: 12 paragraphs", process)
+                after = client.get("/api/health").json()
+                space = client.get("/api/search", params={"q": "космодром Байконур"}).json()
+            process.send_signal(signal.SIGINT)
+            process.wait(timeout=30)
+        finally:
+            if process.poll() is None:
+                process.kill()
+                process.wait()
+            reader.join(timeout=10)
+    stderr = "".join(lines)
+    assert process.returncode == 0, stderr
+    assert page.status_code == 200 and page.json()["decision"] == "answered"
+    assert "Идеальным было бы его подписание" in tg.sent()[0]["text"]
+    assert before["decisions"] == {"answered": 2}
+    assert (before["paragraphs"], after["paragraphs"], after["reloads"]) == (11, 12, 1)
+    assert after["index"]["build"] != before["index"]["build"]
+    assert space["hits"][0]["paragraph_id"] == "space/1.1"
+    assert "Traceback" not in stderr
+
+
+def test_the_page_port_is_refused_before_the_model_loads(built_settings: Settings) -> None:
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        runner = CliRunner()
+        config = ["--config", str(built_settings.path)]
+        web = runner.invoke(cli, [*config, "web", "--port", str(port)])
+        serve = runner.invoke(
+            cli,
+            [*config, "serve", "--web", "--web-port", str(port)],
+            env={"TELEGRAM_BOT_TOKEN": "1:x"},
+        )
+    for result in (web, serve):
+        assert result.exit_code == 1, result.output
+        assert f"error: cannot listen on 127.0.0.1:{port}: address already in use" in result.output
+        assert "Loading the model" not in result.output

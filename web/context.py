@@ -1,0 +1,72 @@
+"""What every route needs: the answering service, the [web] settings, the rate limit; and
+asking a question the one way every route does."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any, Literal
+
+from fastapi import Request
+
+from service.answering import AnswerService
+from service.jsonview import error_json
+from service.questions import QuestionError
+from service.replies import Reply
+
+from .guards import RateLimit
+from .settings import WebSettings
+
+RECORD_HEADER = "X-Record-Id"
+
+FrontEnd = Literal["page", "api"]
+
+
+@dataclass(frozen=True)
+class Web:
+    service: AnswerService
+    settings: WebSettings
+    limit: RateLimit
+
+
+class ApiError(Exception):
+    """A refusal the client is told about: a status and a JSON body."""
+
+    def __init__(self, status: int, body: dict[str, Any], headers: dict[str, str] | None = None):
+        super().__init__(status, body)
+        self.status = status
+        self.body = body
+        self.headers = headers or {}
+
+
+def web(request: Request) -> Web:
+    context: Web = request.app.state.web
+    return context
+
+
+async def ask(
+    request: Request, text: str, k: int | None, front_end: FrontEnd | None, language: str | None
+) -> Reply:
+    """The service's reply; ApiError for a refused question (400, as `ask --json` words it)
+    or a client over the rate limit (429). Refused questions cost no model time, so they
+    are not counted against the limit."""
+    context = web(request)
+    service = context.service
+    try:
+        question = service.check(text)
+    except QuestionError as error:
+        raise ApiError(400, error_json(text, error)) from None
+    client = request.client.host if request.client else "unknown"
+    wait = context.limit.retry_after(client)
+    if wait is not None:
+        per_minute = context.limit.per_minute
+        raise ApiError(
+            429,
+            {"error": f"too many questions: at most {per_minute} a minute"},
+            {"Retry-After": str(max(1, round(wait)))},
+        )
+    return await service.ask(question, k, front_end=front_end, language=language)
+
+
+def record_headers(reply: Reply) -> dict[str, str]:
+    """The question log's id travels in a header: the body stays `ask --json`'s shape."""
+    return {RECORD_HEADER: reply.record_id} if reply.record_id else {}
