@@ -59,6 +59,11 @@ class Snapshot:
     def manifest(self) -> Manifest:
         return self.searcher.index.manifest
 
+    @property
+    def build_id(self) -> str:
+        """Names this index build: each build is published in a folder of its own."""
+        return self.searcher.index.path.name
+
 
 def rebuild_index(
     settings: Settings, embed: Embed, corpus_dir: Path | None = None, out_dir: Path | None = None

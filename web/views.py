@@ -99,7 +99,7 @@ def health_view(service: AnswerService) -> dict[str, Any]:
         "status": "ok",
         "model": manifest.model,
         "index": {
-            "build": build_id(snapshot),
+            "build": snapshot.build_id,
             "built_at": manifest.built_at,
             "build_seconds": manifest.build_seconds,
             "index_type": manifest.index_type,
@@ -111,12 +111,6 @@ def health_view(service: AnswerService) -> dict[str, Any]:
         "failed_reloads": stats.failed_reloads,
         "decisions": {decision.value: n for decision, n in sorted(stats.decisions.items())},
     }
-
-
-def build_id(snapshot: Snapshot) -> str:
-    """Names an index build: the page redraws its map when a reply comes from another."""
-    manifest = snapshot.manifest
-    return f"{manifest.built_at}/{manifest.corpus_fingerprint[:12]}"
 
 
 def topic_key(p: Paragraph) -> str:
@@ -145,7 +139,7 @@ def corpus_view(service: AnswerService, examples: tuple[str, ...]) -> dict[str, 
         )
     lowest = max(0.0, math.floor((search.threshold - SCALE_BELOW_THRESHOLD) * 20) / 20)
     return {
-        "build": build_id(snapshot),
+        "build": snapshot.build_id,
         # What the page draws on the score bars; the decision itself is the service's.
         "threshold": search.threshold,
         "scale": [lowest, 1.0],
@@ -164,7 +158,7 @@ def reply_view(reply: Reply) -> dict[str, Any]:
     shown = {hit.paragraph.id for hit in reply.passages}
     return {
         "reply": reply_json(reply),
-        "build": build_id(snapshot),
+        "build": snapshot.build_id,
         "position": [round(reply.position[0], 4), round(reply.position[1], 4)],
         "hits": [_hit_view(hit, snapshot, hit.paragraph.id in shown) for hit in reply.hits],
         "nearest_questions": [
