@@ -11,9 +11,10 @@ from urllib.parse import urlsplit
 import click
 
 from bot.settings import bot_config
+from questionlog import url_password
 from service.answering import AnswerService
 from service.encoder import limit_threads
-from service.settings import Settings
+from service.logs import setup_logging
 from web.settings import web_settings
 
 from . import serving
@@ -110,7 +111,6 @@ def serve(
     SIGHUP reloads the index: rebuilt first if the corpus changed, then served.
     """
     from bot.application import Webhook, build_application, serving_bot
-    from bot.logs import setup_logging
 
     config = bot_config(_config(ctx))
     telegram = config.telegram
@@ -132,9 +132,8 @@ def serve(
             )
             ctx.exit(2)
     page = _listen(ctx, web_host, web_port) if with_web else None
-    setup_logging([telegram.token, telegram.webhook_secret])
     where = f"webhook on {listen}:{port}" if webhook else "long polling"
-    service = _open_service(_settings(ctx), where)
+    service = _open_service(ctx, where)
     frontends: list[serving.Frontend] = [serving_bot(build_application(service, config), webhook)]
     if page is not None:
         frontends.append(_page(ctx, service, page))
@@ -165,7 +164,7 @@ def _listen(
 def _serve_web(ctx: click.Context, sock: socket.socket) -> None:
     from web.server import url
 
-    service = _open_service(_settings(ctx), f"the page on {url(sock)}")
+    service = _open_service(ctx, f"the page on {url(sock)}")
     serving.run(service, [_page(ctx, service, sock)])
 
 
@@ -178,8 +177,12 @@ def _page(ctx: click.Context, service: AnswerService, sock: socket.socket) -> se
     return serving_web(app, sock)
 
 
-def _open_service(settings: Settings, where: str) -> AnswerService:
+def _open_service(ctx: click.Context, where: str) -> AnswerService:
     """The model and the index, loaded once for every front end of the process."""
+    settings, telegram = _settings(ctx), bot_config(_config(ctx)).telegram
+    store_url = settings.store.url
+    password = url_password(store_url) if store_url else None
+    setup_logging([telegram.token, telegram.webhook_secret, password])
     click.echo("Loading the model and the index...", err=True)
     with serving.stop_signals_while_loading():
         started = time.perf_counter()

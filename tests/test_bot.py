@@ -30,7 +30,6 @@ from bot.application import ALLOWED_UPDATES, BotApplication, Webhook, build_appl
 from bot.context import shared_of
 from bot.html import shorten
 from bot.keyboards import item_label
-from bot.logs import REDACTED, RedactSecrets
 from bot.render import QUERY_CHARS, SNIPPET_CHARS
 from bot.texts import ENGLISH, KAZAKH, LANGUAGES, RUSSIAN
 from interview_bot.cli import cli
@@ -39,6 +38,7 @@ from questionlog.schema import feedback, questions
 from service.answering import AnswerService
 from service.decision import Decision
 from service.encoder import Encoder
+from service.logs import REDACTED, RedactSecrets
 from service.records import Hit, Paragraph
 from service.replies import Reply
 from service.settings import Settings

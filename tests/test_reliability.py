@@ -32,13 +32,13 @@ from bot import application as application_module
 from bot.application import BotApplication, Webhook
 from bot.context import shared_of
 from bot.guards import RateLimit, Verdict
-from bot.logs import REDACTED, install_redaction
 from bot.network import RetryingRateLimiter
 from bot.texts import ENGLISH, RUSSIAN
 from service.answering import AnswerService
 from service.decision import Decision
 from service.encoder import Encoder, limit_threads
 from service.evaluation import load_eval_set
+from service.logs import REDACTED, install_redaction
 from service.settings import Settings, load_settings
 from service.snapshot import Snapshot
 

@@ -96,3 +96,44 @@ def test_the_page_port_is_refused_before_the_model_loads(built_settings: Setting
         assert result.exit_code == 1, result.output
         assert f"error: cannot listen on 127.0.0.1:{port}: address already in use" in result.output
         assert "Loading the model" not in result.output
+
+
+def test_the_question_log_password_never_reaches_the_log(
+    built_settings: Settings, tmp_path: Path
+) -> None:
+    # A PostgreSQL log that is down: every write fails and is reported, never with the
+    # password of the URL the environment gave.
+    password = "pw-9c1e4b7d"
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        closed = probe.getsockname()[1]
+    env = serve_env(
+        built_settings,
+        INTERVIEW_BOT_STORE_URL=f"postgresql://bot:{password}@127.0.0.1:{closed}/questions",
+    )
+    lines: list[str] = []
+    process = subprocess.Popen(
+        [str(COMMAND), "-v", "web", "--port", "0"], env=env, stderr=subprocess.PIPE, text=True
+    )
+    assert process.stderr is not None
+    reader = threading.Thread(target=lambda: lines.extend(iter(process.stderr.readline, "")))
+    reader.start()
+    try:
+        line = wait_for_line(lines, "The search page is at http://127.0.0.1:", process)
+        base = line.split(" is at ", 1)[1].split()[0]
+        wait_for_line(lines, " ready in ", process)
+        with httpx.Client(base_url=base, timeout=30) as client:
+            answered = client.get("/api/search", params={"q": TREATY})
+        wait_for_line(lines, "question log", process)
+        process.send_signal(signal.SIGINT)
+        process.wait(timeout=30)
+    finally:
+        if process.poll() is None:
+            process.kill()
+            process.wait()
+        reader.join(timeout=10)
+    stderr = "".join(lines)
+    assert answered.status_code == 200  # the log being down costs the user nothing
+    assert process.returncode == 0, stderr
+    assert f"127.0.0.1:{closed}" in stderr  # the failure is reported, with where
+    assert password not in stderr

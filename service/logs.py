@@ -1,7 +1,8 @@
-"""Logging for the running bot, with the bot token kept out of every line.
+"""Logging for the servers (the bot, the page), with every secret kept out of every line.
 
-The token is part of every Bot API URL, and httpx (at INFO) and error messages about
-failed requests can put those URLs in a log line.
+The bot token is part of every Bot API URL, and httpx (at INFO) and error messages about
+failed requests can put those URLs in a log line; a PostgreSQL URL carries the question
+log's password.
 """
 
 from __future__ import annotations
@@ -12,8 +13,8 @@ from typing import Any
 from urllib.parse import quote
 
 REDACTED = "<redacted>"
-# Loggers whose INFO lines tell how the bot runs: start, stop, readiness.
-_SERVICE_LOGGERS = ("bot", "interview_bot", "telegram")
+# Loggers whose INFO lines tell how the servers run: start, stop, readiness, reloads.
+_SERVICE_LOGGERS = ("bot", "web", "service", "questionlog", "interview_bot", "telegram")
 
 
 class RedactSecrets(logging.Filter):
@@ -66,7 +67,7 @@ def install_redaction(secrets: Iterable[str | None]) -> Callable[[], None]:
 
 
 def setup_logging(secrets: Iterable[str | None]) -> None:
-    """Log the bot's progress at INFO, drop httpx's per-request lines, redact `secrets`."""
+    """Log the servers' progress at INFO, drop httpx's per-request lines, redact `secrets`."""
     for name in _SERVICE_LOGGERS:
         logging.getLogger(name).setLevel(logging.INFO)
     logging.getLogger("httpx").setLevel(logging.WARNING)
