@@ -1,10 +1,10 @@
 """`python -m bench [--quick] [--out FILE]`: measure, print a table, write JSON.
 
 Groups run in the order of GROUPS, each in its own module: latency, startup, reindex,
-throughput, bot (botload), scale. The model and the seed-corpus index are loaded once, in
-a scratch folder, and shared by the groups that need them. A group module has `run(ctx)`,
-`ROWS` (its lines of the table) and `TARGETS` (the bounds it is checked against), so that
-adding one is one line here (see bench/README.md, "Adding a group").
+throughput, bot (botload), web (webload), scale. The model and the seed-corpus index are
+loaded once, in a scratch folder, and shared by the groups that need them. A group module
+has `run(ctx)`, `ROWS` (its lines of the table) and `TARGETS` (the bounds it is checked
+against), so that adding one is one line here (see bench/README.md, "Adding a group").
 """
 
 from __future__ import annotations
@@ -18,7 +18,7 @@ import time
 from pathlib import Path
 from typing import Any
 
-from . import botload, latency, reindex, scale, startup, throughput
+from . import botload, latency, reindex, scale, startup, throughput, webload
 from .common import (
     RESULTS,
     Context,
@@ -38,6 +38,7 @@ GROUPS: dict[str, Group] = {
     "reindex": reindex,
     "throughput": throughput,
     "bot": botload,
+    "web": webload,
     "scale": scale,
 }
 
@@ -95,7 +96,7 @@ def prepare(ctx: Context) -> None:
     make_workspace(ctx.folder)
     ctx.settings = load_settings(ctx.config, env={})
     ctx.encoder = Encoder.load(ctx.settings.model.spec(), ctx.settings.model.batch_size)
-    rebuild_index(ctx.settings, ctx.encoder.passages)
+    rebuild_index(ctx.settings, ctx.encoder)
     ctx.snapshot = open_snapshot(ctx.settings)
 
 

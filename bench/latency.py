@@ -46,11 +46,12 @@ TARGETS = (Target("search_over_encode", "<=", 2.0, "answer p50 / bare encode p50
 
 def run(ctx: Context) -> dict[str, Any]:
     """p50 of `model.encode(q)` (bare: a string, default arguments) and of
-    `service.answer([q])` (prompt, encode, normalise, FAISS, ranking with highlights, the
-    corpus-map position, the decision), alternated call by call over the same short
-    questions; also the service's own encode step (`Encoder.queries([q])`), to split the
-    difference between encoding and the rest, and a bare encode on one torch thread
-    instead of the default (one per core), to show what thread contention costs."""
+    `service.answer([q])` (prompt, encode with the sparse head, FAISS, the signals and their
+    fusion, term coverage, highlights, the corpus-map position, the decision), alternated
+    call by call over the same short questions; also the service's own encode step
+    (`Encoder.questions([q])`), to split the difference between encoding and the rest, and
+    a bare encode on one torch thread instead of the default (one per core), to show what
+    thread contention costs."""
     import torch
 
     rounds = 60 if ctx.quick else 200
@@ -61,11 +62,11 @@ def run(ctx: Context) -> dict[str, Any]:
     def question(i: int) -> str:
         return questions[i % len(questions)]
 
-    log(f"latency: {rounds} rounds of bare encode / Encoder.queries / AnswerService.answer")
+    log(f"latency: {rounds} rounds of bare encode / Encoder.questions / AnswerService.answer")
     times = interleaved(
         {
             "encode": lambda i: model.encode(question(i)),
-            "service_encode": lambda i: ctx.encoder.queries([question(i)]),
+            "service_encode": lambda i: ctx.encoder.questions([question(i)]),
             "search": lambda i: service.answer([question(i)]),
         },
         rounds,

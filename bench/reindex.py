@@ -2,9 +2,9 @@
 
 All three run in this process with the model already loaded, so the cold build is the
 embedding, indexing and writing work alone (no model load): the speed-up of an unchanged
-rebuild over it is the conservative one. The unchanged rebuild gets an `embed` that fails
+rebuild over it is the conservative one. The unchanged rebuild gets an encoder that fails
 if called, so it also proves that nothing is embedded (and, as `interview-bot index`
-loads the model in its `embed`, no model loaded) when nothing changed.
+loads the model at its encoder's first call, no model loaded) when nothing changed.
 """
 
 from __future__ import annotations
@@ -12,10 +12,9 @@ from __future__ import annotations
 import shutil
 import tempfile
 import time
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
-
-import numpy as np
 
 from .common import Context, Row, Target, log, p50
 
@@ -40,20 +39,29 @@ ROWS = (
 TARGETS = (Target("reindex_unchanged_speedup", ">=", 20, "cold build / unchanged rebuild"),)
 
 
-def _no_embedding(texts: list[str]) -> np.ndarray:
-    raise AssertionError(f"an unchanged rebuild asked to embed {len(texts)} texts")
+class _NoEncoding:
+    """An index build's encoder that fails if asked: an unchanged rebuild encodes nothing."""
+
+    def passages(self, texts: Sequence[str], keep_states: Sequence[bool]) -> Any:
+        raise AssertionError(f"an unchanged rebuild asked to embed {len(texts)} texts")
+
+    def sparse(self, texts: Sequence[str]) -> Any:
+        raise AssertionError(f"an unchanged rebuild asked for {len(texts)} sparse vectors")
 
 
 class _Counted:
-    """The encoder's `passages`, counting the texts it was asked to embed."""
+    """The encoder, counting the texts it was asked to embed (passage pass)."""
 
-    def __init__(self, embed: Any) -> None:
-        self.embed = embed
+    def __init__(self, encoder: Any) -> None:
+        self.encoder = encoder
         self.texts = 0
 
-    def __call__(self, texts: list[str]) -> np.ndarray:
+    def passages(self, texts: Sequence[str], keep_states: Sequence[bool]) -> Any:
         self.texts += len(texts)
-        return self.embed(texts)
+        return self.encoder.passages(texts, keep_states)
+
+    def sparse(self, texts: Sequence[str]) -> Any:
+        return self.encoder.sparse(texts)
 
 
 def edit_one_paragraph(corpus_dir: Path) -> None:
@@ -77,7 +85,7 @@ def run(ctx: Context) -> dict[str, Any]:
 
     rounds = 2 if ctx.quick else 7
     spec = ctx.settings.model.spec()
-    embed = ctx.encoder.passages
+    embed = ctx.encoder
     corpus = load_corpus(ctx.corpus_dir)
     cold: list[float] = []
     unchanged: list[float] = []
@@ -98,7 +106,7 @@ def run(ctx: Context) -> dict[str, Any]:
             cold.append(time.perf_counter() - started)
 
             started = time.perf_counter()
-            again = build_index(corpus, spec, root, _no_embedding)
+            again = build_index(corpus, spec, root, _NoEncoding())
             unchanged.append(time.perf_counter() - started)
 
             counted = _Counted(embed)

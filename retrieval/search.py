@@ -1,27 +1,66 @@
-"""Ranking paragraphs for encoded questions: one FAISS lookup, hits with their highlight."""
+"""Ranking paragraphs for encoded questions: dense candidates, then every signal on them.
+
+FAISS finds the `POOL` paragraphs closest to the question's dense vector (all of them in a
+small corpus); the sparse, late-interaction and navec signals (retrieval/signals.py) are
+scored on those candidates only, z-scored over them and fused with the fitted weights.
+The fused score orders the hits. The candidates' per-signal scores go with the ranking as
+its `evidence`, which the decision reads (service/decision.py): how decisively one
+paragraph wins matters more for "answered or not" than any single score.
+"""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from dataclasses import dataclass
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field, replace
 
 import numpy as np
 
+from . import signals, terms
 from .corpus import Document, Paragraph
 from .index import LoadedIndex
 from .labels import answer_key
+from .passes import QueryPass
 from .views import sentences
+from .wordvectors import WordVectors, load_word_vectors
 
-# Ranked before cutting to k, so that a few distinct interviewer questions show up.
-_POOL = 30
+# Candidates per question: the dense search's share of the work, and what the other signals
+# are z-scored over. Late interaction over them is the part that grows with it (README).
+POOL = 100
 
 
 @dataclass(frozen=True)
 class Hit:
     rank: int  # 1-based
-    score: float  # cosine similarity
+    score: float  # the fused ranking score: what orders the hits (z-score units)
     paragraph: Paragraph
     highlight: str  # the paragraph's sentence closest to the question
+    similarity: float = 0.0  # cosine of the question's and the paragraph's dense vectors
+
+
+@dataclass(frozen=True)
+class Evidence:
+    """What the ranking saw of one question, for the decision and for fitting it."""
+
+    language: str  # the question's, as terms.language_of guesses it
+    paragraphs: tuple[str, ...]  # the candidates' ids, in FAISS order
+    answers: np.ndarray  # [C] which interviewer question each candidate answers (an index)
+    signals: Mapping[str, np.ndarray]  # raw score of each signal per candidate
+    fused: np.ndarray  # [C] the fused score per candidate
+    coverage: tuple[terms.TermCoverage, ...] = field(default=())
+
+    @property
+    def order(self) -> np.ndarray:
+        """Candidate positions, best first (a stable sort: ties keep FAISS order)."""
+        return np.argsort(-self.fused, kind="stable")
+
+    def with_weights(self, weights: Mapping[str, float]) -> Evidence:
+        """The same evidence fused with other weights (fitting tries many)."""
+        return replace(self, fused=signals.fuse(self.signals, weights))
+
+    def without(self, signal: str) -> Evidence:
+        """The evidence as a model without `signal` would give it (fitting without sparse)."""
+        kept = {k: v for k, v in self.signals.items() if k != signal}
+        return replace(self, signals=kept)
 
 
 @dataclass(frozen=True)
@@ -30,6 +69,7 @@ class Ranking:
 
     query: str
     hits: tuple[Hit, ...]  # best first
+    evidence: Evidence  # every candidate's signals: what the decision reads
     # The closest distinct interviewer questions, each as its best-scoring paragraph:
     # what a "did you mean" offers when the interview does not cover the question.
     nearest_questions: tuple[Hit, ...] = ()
@@ -41,11 +81,20 @@ class Ranking:
 
 
 class Searcher:
-    """One loaded index, ranking its paragraphs for question vectors."""
+    """One loaded index, ranking its paragraphs for encoded questions with fixed weights."""
 
-    def __init__(self, index: LoadedIndex) -> None:
+    def __init__(
+        self,
+        index: LoadedIndex,
+        weights: Mapping[str, float],
+        vectors: WordVectors | None = None,
+    ) -> None:
         self.index = index
+        self.weights = dict(weights)
+        self.vectors = vectors or load_word_vectors()
         self._by_id = {p.id: p for p in index.paragraphs}
+        keys = {key: i for i, key in enumerate(dict.fromkeys(map(answer_key, index.paragraphs)))}
+        self._answer = np.array([keys[answer_key(p)] for p in index.paragraphs])
 
     @property
     def documents(self) -> tuple[Document, ...]:
@@ -61,31 +110,64 @@ class Searcher:
         """Every paragraph of the interview answer `paragraph` belongs to, in order."""
         return self.index.corpus.answer(paragraph)
 
-    def rank(self, queries: Sequence[str], vectors: np.ndarray, top_k: int) -> list[Ranking]:
-        """The `top_k` best paragraphs for each question, given its normalised vector."""
-        wide = min(max(top_k, _POOL), self.index.faiss.ntotal)
-        scores, ids = self.index.faiss.search(np.ascontiguousarray(vectors), wide)
-        rankings = []
-        for query, vector, row_scores, row_ids in zip(queries, vectors, scores, ids, strict=True):
-            ranked = [
-                self._hit(rank, float(score), int(i), vector)
-                for rank, (score, i) in enumerate(zip(row_scores, row_ids, strict=True), 1)
-                if i >= 0
-            ]
-            x, y = self.index.projection(vector)[0]
-            nearest = _distinct_questions(ranked)
-            rankings.append(Ranking(query, tuple(ranked[:top_k]), nearest, (float(x), float(y))))
-        return rankings
-
     def label(self, paragraph: Paragraph) -> str:
         """The topic label of the interviewer question `paragraph` answers."""
         return self.index.labels[answer_key(paragraph)]
 
-    def _hit(self, rank: int, score: float, i: int, query_vector: np.ndarray) -> Hit:
+    def rank(
+        self, queries: Sequence[str], passes: Sequence[QueryPass], top_k: int
+    ) -> list[Ranking]:
+        """The `top_k` best paragraphs for each question, given its encoder pass."""
+        if not passes:
+            return []
+        vectors = np.stack([p.dense for p in passes]).astype(np.float32)
+        wide = min(max(top_k, POOL), self.index.faiss.ntotal)
+        cosines, ids = self.index.faiss.search(np.ascontiguousarray(vectors), wide)
+        return [
+            self._ranking(query, question, row_cosines[row_ids >= 0], row_ids[row_ids >= 0], top_k)
+            for query, question, row_cosines, row_ids in zip(
+                queries, passes, cosines, ids, strict=True
+            )
+        ]
+
+    def _ranking(
+        self, query: str, question: QueryPass, cosines: np.ndarray, ids: np.ndarray, top_k: int
+    ) -> Ranking:
+        evidence = self.evidence(query, question, cosines, ids)
+        ranked = [
+            self._hit(rank, float(evidence.fused[c]), float(cosines[c]), int(ids[c]), question)
+            for rank, c in enumerate(evidence.order, 1)
+        ]
+        x, y = self.index.projection(question.dense)[0]
+        nearest = _distinct_questions(ranked)
+        return Ranking(query, tuple(ranked[:top_k]), evidence, nearest, (float(x), float(y)))
+
+    def evidence(
+        self, query: str, question: QueryPass, cosines: np.ndarray, ids: np.ndarray
+    ) -> Evidence:
+        language = terms.language_of(query)
+        content = terms.terms_of(query, language)
+        navec = self.vectors.mean(t.spellings for t in content) if language == "ru" else None
+        scores = signals.scores(question, navec, ids, cosines, self.index.signals)
+        words = (
+            terms.word_codes(question.pieces, question.codes)
+            if question.codes is not None
+            else None
+        )
+        return Evidence(
+            language=language,
+            paragraphs=tuple(self.index.paragraphs[i].id for i in ids),
+            answers=self._answer[ids],
+            signals=scores,
+            fused=signals.fuse(scores, self.weights),
+            coverage=terms.coverage(query, language, self.index.vocabulary, self.vectors, words),
+        )
+
+    def _hit(self, rank: int, score: float, similarity: float, i: int, question: QueryPass) -> Hit:
         paragraph = self.index.paragraphs[i]
         rows = list(self.index.sentence_rows[i])
-        best = int(np.argmax(self.index.view_vectors[rows] @ query_vector))
-        return Hit(rank, score, paragraph, sentences(paragraph.text)[best])
+        best = int(np.argmax(self.index.view_vectors[rows] @ question.dense))
+        return Hit(rank, score, paragraph, sentences(paragraph.text)[best], similarity)
 
 
 def _distinct_questions(ranked: list[Hit], n: int = 3) -> tuple[Hit, ...]:

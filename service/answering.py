@@ -1,8 +1,10 @@
 """The answering service: the one model and index of the process, behind every front end.
 
-It checks a question, encodes it (batched with the questions asked at the same moment),
-ranks the paragraphs of the index being served, decides what to show, and counts what it
-did. A reload rebuilds and swaps the index while questions go on being answered.
+It checks a question, encodes it (batched with the questions asked at the same moment:
+one pass gives the dense vector, the sparse vector and the token states), ranks the
+paragraphs of the index being served, decides what to show from the ranking's evidence,
+and counts what it did. A reload rebuilds and swaps the index (and rereads the decision)
+while questions go on being answered.
 """
 
 from __future__ import annotations
@@ -20,7 +22,7 @@ from questionlog import FrontEnd, QuestionLog, Store, Vote
 from retrieval.search import Ranking
 
 from .batching import Batcher
-from .decision import Decision, Policy
+from .decision import MAX_SHOWN, Decision
 from .encoder import Encoder
 from .questions import check_question
 from .replies import Reply
@@ -56,7 +58,6 @@ class AnswerService:
         self.settings = settings
         self.encoder = encoder
         self.log = log
-        self.policy = Policy(settings.search.threshold)
         self.stats = ServiceStats()
         self._snapshot = snapshot
         self._batcher: Batcher[tuple[str, int | None], Reply] = Batcher(self._answer_batch)
@@ -89,9 +90,11 @@ class AnswerService:
             return []
         # Read once: a reload may swap it, and this batch stays on one index.
         snapshot = self._snapshot
-        vectors = self.encoder.queries(questions)
+        passes = self.encoder.questions(questions)
         k = top_k or self.settings.search.top_k
-        return [self._reply(r, snapshot) for r in snapshot.searcher.rank(questions, vectors, k)]
+        # Ranked at least as deep as an uncertain reply shows, whatever k the hits are cut to.
+        rankings = snapshot.searcher.rank(questions, passes, max(k, MAX_SHOWN))
+        return [self._reply(r, snapshot, k) for r in rankings]
 
     async def ask(
         self,
@@ -177,7 +180,7 @@ class AnswerService:
         reason = stale_reason(self.settings)
         if reason is not None:
             log.info("rebuilding the index: %s", reason)
-            rebuild_index(self.settings, self.encoder.passages)
+            rebuild_index(self.settings, self.encoder)
         return open_snapshot(self.settings)
 
     def _answer_batch(self, items: Sequence[tuple[str, int | None]]) -> list[Reply]:
@@ -188,13 +191,13 @@ class AnswerService:
             for reply, (_, top_k) in zip(replies, items, strict=True)
         ]
 
-    def _reply(self, ranking: Ranking, snapshot: Snapshot) -> Reply:
-        verdict = self.policy.decide(ranking)
+    def _reply(self, ranking: Ranking, snapshot: Snapshot, k: int) -> Reply:
+        verdict = snapshot.policy.decide(ranking.evidence)
         return Reply(
             query=ranking.query,
             decision=verdict.decision,
             confidence=verdict.confidence,
-            hits=ranking.hits,
+            hits=ranking.hits[:k],
             passages=ranking.hits[: verdict.shown],
             uncovered_terms=verdict.uncovered_terms,
             nearest_questions=ranking.nearest_questions,

@@ -13,6 +13,8 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
+from retrieval.terms import WORD, word_key
+
 from .answering import AnswerService
 from .decision import Decision
 from .replies import Reply
@@ -64,6 +66,8 @@ class Scores:
     right_shown: float | None = None  # the right paragraph is among the passages shown
     shown: float | None = None  # passages shown per question
     named: float | None = None  # not-covered replies that name the missing words
+    # Of those whose question has labelled absent words, the share naming one of them.
+    named_absent: float | None = None
 
 
 def load_eval_set(path: Path) -> list[Labelled]:
@@ -174,8 +178,16 @@ def _on_topic(half: str, group: str, pairs: list[tuple[Labelled, Reply]]) -> Sco
 
 def _uncovered(half: str, group: str, pairs: list[tuple[Labelled, Reply]]) -> Scores:
     replies = [reply for _, reply in pairs]
-    refused = [r for r in replies if r.decision is Decision.NOT_COVERED]
+    refused = [(i, r) for i, r in pairs if r.decision is Decision.NOT_COVERED]
+    labelled = [(_words(i.absent), _words(r.uncovered_terms)) for i, r in refused if i.absent]
     return replace(
         _decisions(half, group, replies),
-        named=_share(sum(bool(r.uncovered_terms) for r in refused), len(refused)),
+        named=_share(sum(bool(r.uncovered_terms) for _, r in refused), len(refused)),
+        named_absent=_share(sum(bool(a & n) for a, n in labelled), len(labelled))
+        if labelled
+        else None,
     )
+
+
+def _words(phrases: Sequence[str]) -> set[str]:
+    return {word_key(w) for phrase in phrases for w in WORD.findall(phrase)}

@@ -14,7 +14,8 @@ def hit_json(hit: Hit) -> dict[str, Any]:
     p = hit.paragraph
     return {
         "rank": hit.rank,
-        "score": round(hit.score, 4),
+        "score": round(hit.score, 4),  # the fused ranking score: what orders the hits
+        "similarity": round(hit.similarity, 4),  # the dense cosine
         "text": p.text,
         "question": p.question,
         "section": p.section,

@@ -72,10 +72,14 @@ class ModelSettings:
         )
 
 
+# The ranking weights and decision fitted for the default model, shipped with the code.
+SHIPPED_DECISION = Path(__file__).resolve().parent.parent / "decision.json"
+
+
 @dataclass(frozen=True)
 class SearchSettings:
     top_k: int = 5
-    threshold: float = 0.823
+    decision: Path = SHIPPED_DECISION  # service/decision.py; `interview-bot eval --fit` writes it
     max_query_chars: int = 500
 
 
@@ -186,8 +190,6 @@ def _coerce(config: ConfigFile, where: str, value: Any, kind: Any) -> Any:
             plural = {int: "integers", str: "strings"}.get(item, item.__name__)
             raise config.error(f"{where} must be a list of {plural}, got {value!r}")
         return tuple(value)
-    if kind is float and type(value) is int:
-        return float(value)
     if type(value) is not kind:
         raise config.error(f"{where} must be {kind.__name__}, got {value!r}")
     return value

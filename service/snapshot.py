@@ -2,31 +2,37 @@
 
 A reply keeps the snapshot that produced it, so that a reply rendered after a reload still
 shows the paragraphs, documents and whole answers of the index that chose them. Front ends
-read the corpus through a snapshot and never touch the index itself.
+read the corpus through a snapshot and never touch the index itself. A snapshot also holds
+the decision it was opened with (decision.json, read again at each reload), so that the
+ranking weights and the decision that reads their scores always come from one fit.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
-import numpy as np
-
 from retrieval.corpus import Document, Paragraph, load_corpus
-from retrieval.index import Manifest, build_index, index_status, load_index
+from retrieval.index import (
+    LoadedIndex,
+    Manifest,
+    PassageEncoder,
+    build_index,
+    index_status,
+    load_index,
+)
 from retrieval.search import Searcher
 
+from .decision import DecisionParams, Policy, load_decision
 from .settings import Settings
-
-Embed = Callable[[list[str]], np.ndarray]
 
 
 @dataclass(frozen=True)
 class Snapshot:
-    """The corpus records and facts of one index build."""
+    """The corpus records and facts of one index build, and the decision over its rankings."""
 
     searcher: Searcher = field(repr=False)
+    policy: Policy = field(repr=False)
 
     @property
     def documents(self) -> tuple[Document, ...]:
@@ -60,13 +66,21 @@ class Snapshot:
         return self.searcher.index.manifest
 
     @property
+    def answer_confidence(self) -> float:
+        """The confidence a reply needs to be answered (the decision's fitted threshold)."""
+        return self.policy.params.t_answer
+
+    @property
     def build_id(self) -> str:
         """Names this index build: each build is published in a folder of its own."""
         return self.searcher.index.path.name
 
 
 def rebuild_index(
-    settings: Settings, embed: Embed, corpus_dir: Path | None = None, out_dir: Path | None = None
+    settings: Settings,
+    embed: PassageEncoder,
+    corpus_dir: Path | None = None,
+    out_dir: Path | None = None,
 ) -> Manifest:
     """Parse the corpus and publish a new index build; `embed` encodes what changed."""
     corpus = load_corpus(corpus_dir or settings.corpus.dir)
@@ -79,8 +93,16 @@ def stale_reason(settings: Settings) -> str | None:
     return index_status(settings.index.dir, settings.model.spec(), corpus.fingerprint)
 
 
-def open_snapshot(settings: Settings) -> Snapshot:
+def open_index(settings: Settings) -> LoadedIndex:
     """The live build, refused (IndexLoadError) when the model, prompts or corpus changed."""
     corpus = load_corpus(settings.corpus.dir)
-    index = load_index(settings.index.dir, settings.model.spec(), corpus.fingerprint)
-    return Snapshot(Searcher(index))
+    return load_index(settings.index.dir, settings.model.spec(), corpus.fingerprint)
+
+
+def open_snapshot(settings: Settings, decision: DecisionParams | None = None) -> Snapshot:
+    """The live build with the decision of `[search] decision` (or `decision`), refused
+    (DecisionError) when that was fitted for another model, recipe or set of signals."""
+    index = open_index(settings)
+    spec = settings.model.spec()
+    params = decision or load_decision(settings.search.decision, spec, index.signals.available)
+    return Snapshot(Searcher(index, params.weights), Policy(params))

@@ -80,7 +80,7 @@ def built_settings(tmp_path_factory: pytest.TempPathFactory, encoder: Encoder) -
     folder = tmp_path_factory.mktemp("built")
     copy_seed_corpus(folder / "corpus")
     settings = load_settings(write_config(folder), env={})
-    rebuild_index(settings, encoder.passages)
+    rebuild_index(settings, encoder)
     return settings
 
 

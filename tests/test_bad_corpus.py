@@ -106,5 +106,5 @@ def test_bad_corpus_is_refused_and_the_index_kept(
     settings = load_settings(config, env={})
     kept = load_index(settings.index.dir, settings.model.spec())
     question = "Следующий форум планируется провести в Астрахани"
-    (ranking,) = Searcher(kept).rank([question], encoder.queries([question]), 1)
+    (ranking,) = Searcher(kept, {"dense": 1.0}).rank([question], encoder.questions([question]), 1)
     assert ranking.best.paragraph.id == "interview/2.2"

@@ -46,7 +46,8 @@ from service.snapshot import open_snapshot
 
 Json = dict[str, Any]
 
-TREATY = "Когда будет подписан договор с Россией?"  # -> interview/2.2 of 2.1-2.3
+# -> interview/2.2 of 2.1-2.3, answered (the decision is checked where it matters)
+TREATY = "Где пройдёт следующий форум приграничного сотрудничества с Россией?"
 ORBIT = "Сходит ли Казахстан с российской орбиты?"  # -> interview/3.1
 CHINA = "Что Казахстан предлагает китайским партнёрам?"  # -> interview/1.5
 OFF_TOPIC = "How to cook pasta?"  # well below the threshold (checked in the test)

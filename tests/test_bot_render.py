@@ -59,7 +59,11 @@ def paragraph(
 
 def hit(rank: int, p: Paragraph, highlight: str | None = None) -> Hit:
     return Hit(
-        rank=rank, score=0.5, paragraph=p, highlight=p.text if highlight is None else highlight
+        rank=rank,
+        score=0.5,
+        paragraph=p,
+        highlight=p.text if highlight is None else highlight,
+        similarity=0.875,
     )
 
 
@@ -787,3 +791,13 @@ def test_any_text_renders_in_every_list_and_decision(
     listed = render.other_answers(RUSSIAN.others_title, query, hits, snapshot, RUSSIAN)
     shown = squash(visible(listed))
     assert squash(html.shorten(query, render.QUERY_CHARS)) in shown and squash(label) in shown
+
+
+@pytest.mark.parametrize("texts", [RUSSIAN, ENGLISH])
+def test_uncertain_names_an_acronym_the_interview_never_uses_first(texts) -> None:
+    hits = [hit(1, paragraph("Первое.")), hit(2, paragraph("Второе.", position=2))]
+    r = reply(Decision.UNCERTAIN, hits, shown=2, uncovered=("ВТО",))
+    (text,) = parsed(render.uncertain(r, texts))
+    mentioned, caveat, *_ = text.split("\n\n")
+    assert mentioned == texts.not_mentioned.format(terms=texts.term.format(term="ВТО"))
+    assert caveat == texts.uncertain

@@ -57,6 +57,7 @@ def test_ask_json_gives_one_object_a_line_in_the_documented_shape(run, built_set
             assert set(hit) == {
                 "rank",
                 "score",
+                "similarity",
                 "text",
                 "question",
                 "section",
@@ -107,7 +108,7 @@ def test_ask_human_output_shows_paragraph_question_and_score(run):
     assert result.exit_code == 0, result.output
     assert "Q: Астана и Москва готовят к подписанию" in result.output
     assert "Астрахани" in result.output
-    assert "(interview/2.2, score 0." in result.output
+    assert "(interview/2.2, similarity 0." in result.output
 
 
 def test_chat_answers_each_line_until_quit(run):

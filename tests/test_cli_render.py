@@ -31,7 +31,7 @@ def test_ask_prints_the_answer_with_who_asked_who_answered_and_the_citation(
     assert " ".join(line.strip() for line in text).startswith("Идеальным было бы его подписание")
     citation = " ".join(line.strip() for line in citation.splitlines())
     assert citation.startswith(f"— {MINISTER} Республики Казахстан, «Интервью министра")
-    assert re.search(r"» \(interview/2\.2, score 0\.\d{3}\)$", citation)
+    assert re.search(r"» \(interview/2\.2, similarity 0\.\d{3}\)$", citation)
 
 
 def test_the_asker_is_named_when_known_and_nothing_is_invented() -> None:
@@ -40,14 +40,14 @@ def test_the_asker_is_named_when_known_and_nothing_is_invented() -> None:
         reply(Decision.ANSWERED, [hit(1, paragraph())], snapshot=FakeSnapshot(documents=[known]))
     )
     assert text.splitlines()[:2] == ["Тема 2 · paragraph 1 of 3", "Q (Иван Петров): Когда?"]
-    assert text.endswith(f"— {MINISTER}, «Интервью», 2013-05-12 (interview/2.1, score 0.500)")
+    assert text.endswith(f"— {MINISTER}, «Интервью», 2013-05-12 (interview/2.1, similarity 0.875)")
     unknown = reply_text(
         reply(
             Decision.ANSWERED, [hit(1, paragraph())], snapshot=FakeSnapshot(documents=[document()])
         )
     )
     assert "Answer:\n   Текст ответа." in unknown and "None" not in unknown
-    assert unknown.endswith("— «Интервью» (interview/2.1, score 0.500)")
+    assert unknown.endswith("— «Интервью» (interview/2.1, similarity 0.875)")
 
 
 def test_uncertain_lists_the_closest_passages_under_the_caveat() -> None:
@@ -58,9 +58,9 @@ def test_uncertain_lists_the_closest_passages_under_the_caveat() -> None:
     text = reply_text(reply(Decision.UNCERTAIN, hits, shown=2))
     assert text == (
         "The closest passages of the interview; it may not answer this question directly.\n\n"
-        "1. Тема 2 · paragraph 1 of 3 (interview/2.1, score 0.500)\n"
+        "1. Тема 2 · paragraph 1 of 3 (interview/2.1, similarity 0.875)\n"
         "   “Лучшее!”\n"
-        "2. Тема 3 (interview/3.1, score 0.500)\n"
+        "2. Тема 3 (interview/3.1, similarity 0.875)\n"
         "   “Другое.”\n\n"
         f"— {MINISTER}, «Интервью» (interview/2.1, interview/3.1)"
     )
@@ -76,3 +76,9 @@ def test_not_covered_says_so_names_the_missing_words_and_the_nearest_questions()
     )
     plain = reply(Decision.NOT_COVERED, [hit(1, paragraph())], query="Best pizza in Almaty?")
     assert reply_text(plain) == "The interview does not answer “Best pizza in Almaty?”."
+
+
+def test_uncertain_names_an_acronym_the_interview_never_uses_first() -> None:
+    hits = [hit(1, paragraph("Первое.")), hit(2, paragraph("Второе.", position=2))]
+    text = reply_text(reply(Decision.UNCERTAIN, hits, shown=2, uncovered=("ВТО",)))
+    assert text.startswith("The interview does not mention “ВТО”.\nThe closest passages")

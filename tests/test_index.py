@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import shutil
 from dataclasses import replace
 from pathlib import Path
 
@@ -18,31 +19,45 @@ from retrieval.index import (
     MANIFEST,
     RECORDS,
     VECTORS,
+    VOCABULARY,
     IndexLoadError,
     build_index,
     load_index,
 )
 from retrieval.model import load_model
 from retrieval.search import Searcher
+from retrieval.signals import STATES, TOKENS
 from service.encoder import Encoder
 from service.settings import Settings
 from service.snapshot import stale_reason
 
+WEIGHTS = {"dense": 1.0}  # ranking by the dense cosine alone: these tests are about the index
 
-class CountingEmbed:
-    """The real model's passage embedding, counting the texts it is asked to embed."""
+
+class CountingEncoder:
+    """The real encoder, counting the texts each of its passes is asked for."""
 
     def __init__(self, encoder: Encoder):
         self.encoder = encoder
-        self.texts: list[str] = []
+        self.texts: list[str] = []  # passage pass
+        self.sparse_texts: list[str] = []  # prompt-less pass
 
-    def __call__(self, texts):
+    def passages(self, texts, keep_states):
         self.texts.extend(texts)
-        return self.encoder.passages(texts)
+        return self.encoder.passages(texts, keep_states)
+
+    def sparse(self, texts):
+        self.sparse_texts.extend(texts)
+        return self.encoder.sparse(texts)
 
 
-def _no_model(texts):
-    raise AssertionError("the model was asked although every embedding could be reused")
+class NoModel:
+    """An encoder that fails if asked: for builds that must reuse every output."""
+
+    def passages(self, texts, keep_states):
+        raise AssertionError("the model was asked although every embedding could be reused")
+
+    sparse = passages
 
 
 def _snapshot(root: Path) -> dict[str, str]:
@@ -51,21 +66,34 @@ def _snapshot(root: Path) -> dict[str, str]:
     return {p.name: hashlib.sha256(p.read_bytes()).hexdigest() for p in build.iterdir()}
 
 
+@pytest.fixture(scope="module")
+def cold_build(
+    tmp_path_factory: pytest.TempPathFactory, built_settings: Settings, encoder: Encoder
+):
+    """The seed corpus indexed into an empty folder once, counting what was encoded."""
+    folder = tmp_path_factory.mktemp("cold")
+    corpus_dir = copy_seed_corpus(folder / "corpus")
+    counted = CountingEncoder(encoder)
+    build_index(load_corpus(corpus_dir), built_settings.model.spec(), folder / "index", counted)
+    return folder, counted
+
+
 @pytest.fixture
-def workspace(tmp_path: Path, built_settings: Settings, encoder: Encoder):
-    """A corpus copy and an index folder of its own, sharing the session's model."""
+def workspace(tmp_path: Path, cold_build, built_settings: Settings, encoder: Encoder):
+    """A corpus copy and a copy of its cold build, of their own, sharing the session's model
+    (copied: each build encodes for seconds)."""
+    folder, _ = cold_build
     corpus_dir = copy_seed_corpus(tmp_path / "corpus")
     root = tmp_path / "index"
+    shutil.copytree(folder / "index", root, symlinks=True)
+    return corpus_dir, root, built_settings.model.spec(), CountingEncoder(encoder)
+
+
+def test_round_trip_keeps_every_record(cold_build, built_settings):
+    folder, counted = cold_build
     spec = built_settings.model.spec()
-    embed = CountingEmbed(encoder)
-    build_index(load_corpus(corpus_dir), spec, root, embed)
-    return corpus_dir, root, spec, embed
-
-
-def test_round_trip_keeps_every_record(workspace):
-    corpus_dir, root, spec, model = workspace
-    corpus = load_corpus(corpus_dir)
-    loaded = load_index(root, spec, corpus.fingerprint)
+    corpus = load_corpus(folder / "corpus")
+    loaded = load_index(folder / "index", spec, corpus.fingerprint)
     assert loaded.paragraphs == corpus.paragraphs
     assert [d.id for d in loaded.documents] == [d.id for d in corpus.documents]
     assert loaded.faiss.ntotal == len(corpus.paragraphs) == loaded.manifest.count
@@ -73,7 +101,8 @@ def test_round_trip_keeps_every_record(workspace):
     assert loaded.manifest.format_version == FORMAT_VERSION
     assert loaded.manifest.corpus_fingerprint == corpus.fingerprint
     every_view = {t for p in corpus.paragraphs for t in views.views(p).all_texts}
-    assert sorted(model.texts) == sorted(every_view)
+    assert sorted(counted.texts) == sorted(every_view)
+    assert sorted(counted.sparse_texts) == sorted(every_view)
 
 
 def test_index_vector_is_the_mean_of_the_paragraphs_views(workspace):
@@ -84,9 +113,45 @@ def test_index_vector_is_the_mean_of_the_paragraphs_views(workspace):
         plan = views.views(paragraph)
         texts = list(plan.all_texts)
         # Straight from the model, not through the Encoder that built the index.
-        encoded = model.encode(texts, prompt=spec.passage_prompt, normalize_embeddings=True)
-        expected = views.paragraph_vector(plan, dict(zip(texts, encoded, strict=True)))
+        vectors = model.encode(texts, prompt=spec.passage_prompt, normalize_embeddings=True)
+        encoded = dict(zip(texts, vectors, strict=True))
+        mean = (
+            encoded[plan.text]
+            + encoded[plan.in_context]
+            + np.mean([encoded[s] for s in plan.sentences], axis=0)
+            + np.mean([encoded[s] for s in plan.sentences_in_context], axis=0)
+        )
+        expected = mean / np.linalg.norm(mean)
         np.testing.assert_allclose(loaded.faiss.reconstruct(i), expected, atol=1e-5)
+
+
+def test_signal_data_round_trips_and_fits_the_paragraphs(workspace, encoder):
+    _, root, spec, _ = workspace
+    loaded = load_index(root, spec)
+    signals = loaded.signals
+    paragraphs = loaded.paragraphs
+    assert signals.available == ("dense", "sparse", "late", "navec")
+    # Token states: float16, memory-mapped, one range per paragraph, the text's own tokens.
+    assert isinstance(signals.states, np.memmap) and signals.states.dtype == np.float16
+    assert len(signals.offsets) == len(paragraphs) + 1 and signals.offsets[-1] == len(
+        signals.states
+    )
+    batch = encoder.passages([paragraphs[3].text], [True])
+    start, end = signals.offsets[3], signals.offsets[4]
+    # Encoded alone rather than in a padded batch: equal up to float noise.
+    np.testing.assert_allclose(signals.states[start:end], batch.states[0], atol=2e-3)
+    centred = signals.states.astype(np.float32) - signals.mean
+    np.testing.assert_allclose(signals.norms, np.linalg.norm(centred, axis=1), rtol=1e-5)
+    # Sparse paragraph vectors: unit rows; navec means: unit rows for the Russian paragraphs.
+    assert signals.sparse is not None and signals.sparse.shape == (len(paragraphs), 16384)
+    norms = np.sqrt(np.asarray(signals.sparse.multiply(signals.sparse).sum(axis=1)).ravel())
+    np.testing.assert_allclose(norms, 1.0, atol=1e-5)
+    np.testing.assert_allclose(np.linalg.norm(signals.word_vectors, axis=1), 1.0, atol=1e-5)
+    # The vocabulary knows the corpus's words and lemmas, and its latents.
+    vocabulary = loaded.vocabulary
+    assert {"инвестиция", "россия", "китай"} <= vocabulary.forms
+    assert vocabulary.latent_max is not None and (vocabulary.latent_max > 0).sum() > 1000
+    assert len(vocabulary.lemmas) == len(vocabulary.lemma_vectors) > 100
 
 
 def test_each_paragraph_is_found_by_its_own_text(workspace):
@@ -101,8 +166,12 @@ def test_each_paragraph_is_found_by_its_own_text(workspace):
 
 def test_unchanged_corpus_reuses_every_embedding_without_loading_the_model(workspace):
     corpus_dir, root, spec, _ = workspace
-    manifest = build_index(load_corpus(corpus_dir), spec, root, _no_model)
+    before = load_index(root, spec)
+    manifest = build_index(load_corpus(corpus_dir), spec, root, NoModel())
     assert manifest.reused_embeddings == manifest.views > manifest.count
+    after = load_index(root, spec)
+    np.testing.assert_array_equal(after.signals.states, before.signals.states)
+    assert (after.signals.sparse != before.signals.sparse).nnz == 0
 
 
 def test_changed_paragraph_is_the_only_one_embedded_again(workspace):
@@ -110,12 +179,17 @@ def test_changed_paragraph_is_the_only_one_embedded_again(workspace):
     path = corpus_dir / "interview.txt"
     text = path.read_text(encoding="utf-8")
     path.write_text(text.replace("Следующий форум", "Очередной форум"), encoding="utf-8")
-    model.texts.clear()
     manifest = build_index(load_corpus(corpus_dir), spec, root, model)
-    # Its text and its changed sentence, each alone and after the question: nothing else.
-    assert len(model.texts) == 4
-    assert all("Очередной форум" in t for t in model.texts)
+    # Its text and its changed sentence, each alone and after the question: nothing else,
+    # in either pass.
+    assert len(model.texts) == len(model.sparse_texts) == 4
+    assert all("Очередной форум" in t for t in model.texts + model.sparse_texts)
     assert manifest.reused_embeddings == manifest.views - 4
+    loaded = load_index(root, spec)
+    changed = next(i for i, p in enumerate(loaded.paragraphs) if "Очередной форум" in p.text)
+    start, end = loaded.signals.offsets[changed], loaded.signals.offsets[changed + 1]
+    fresh = model.encoder.passages([loaded.paragraphs[changed].text], [True]).states[0]
+    np.testing.assert_allclose(loaded.signals.states[start:end], fresh, atol=2e-3)
 
 
 def test_failed_build_leaves_the_old_index_serving_unchanged(workspace):
@@ -124,11 +198,14 @@ def test_failed_build_leaves_the_old_index_serving_unchanged(workspace):
     path = corpus_dir / "interview.txt"
     path.write_text(path.read_text(encoding="utf-8") + "\n\tНовый абзац.", encoding="utf-8")
 
-    def broken_model(texts):
-        raise RuntimeError("out of memory")
+    class BrokenModel:
+        def passages(self, texts, keep_states):
+            raise RuntimeError("out of memory")
+
+        sparse = passages
 
     with pytest.raises(RuntimeError):
-        build_index(load_corpus(corpus_dir), spec, root, broken_model)
+        build_index(load_corpus(corpus_dir), spec, root, BrokenModel())
     assert _snapshot(root) == before
     assert not list(root.glob(".build-*")), "the failed build's folder was left behind"
     assert load_index(root, spec).manifest.count == 11
@@ -178,14 +255,30 @@ def test_index_of_another_format_is_refused(workspace):
         ),
         (lambda build: (build / RECORDS).unlink(), "damaged"),
         (lambda build: (build / MANIFEST).write_text("{"), "no readable manifest"),
+        (lambda build: (build / STATES).unlink(), "damaged"),
+        (lambda build: (build / VOCABULARY).write_text("[]"), "damaged"),
+        (lambda build: _drop_last_token_range(build), "damaged"),
     ],
-    ids=["truncated-faiss", "missing-records", "broken-manifest"],
+    ids=[
+        "truncated-faiss",
+        "missing-records",
+        "broken-manifest",
+        "missing-token-states",
+        "broken-vocabulary",
+        "token-ranges-short",
+    ],
 )
 def test_damaged_index_is_a_clear_error(workspace, damage, message):
     _, root, spec, _ = workspace
     damage(store.current_build(root))
     with pytest.raises(IndexLoadError, match=message):
         load_index(root, spec)
+
+
+def _drop_last_token_range(build: Path) -> None:
+    tokens = dict(np.load(build / TOKENS))
+    tokens["offsets"] = tokens["offsets"][:-1]
+    np.savez(build / TOKENS, **tokens)
 
 
 def test_no_index_yet_says_how_to_build_one(tmp_path, built_settings):
@@ -209,7 +302,7 @@ def test_stale_reason_names_what_changed(built_settings, tmp_path):
 
 def test_sidecar_topics_label_every_answer(workspace):
     _, root, spec, _ = workspace
-    searcher = Searcher(load_index(root, spec))
+    searcher = Searcher(load_index(root, spec), WEIGHTS)
     by_answer = {p.answer_no: searcher.label(p) for p in searcher.index.paragraphs}
     assert by_answer == {
         1: "Инвестиции и новые технологии",
@@ -224,8 +317,8 @@ def test_without_topics_each_question_is_labelled_with_a_few_of_its_own_words(wo
     sidecar.write_text(
         "\n".join(line for line in sidecar.read_text().splitlines() if "topics" not in line)
     )
-    build_index(load_corpus(corpus_dir), spec, root, encoder.passages)
-    searcher = Searcher(load_index(root, spec))
+    build_index(load_corpus(corpus_dir), spec, root, encoder)
+    searcher = Searcher(load_index(root, spec), WEIGHTS)
     labels = {p.answer_no: (searcher.label(p), p.question) for p in searcher.index.paragraphs}
     assert len({label for label, _ in labels.values()}) == 3
     for label, question in labels.values():
@@ -244,6 +337,6 @@ def test_the_map_places_paragraphs_and_questions_by_one_projection(workspace, en
     spread = np.ptp(np.asarray(loaded.map_points), axis=0)
     assert (spread > 0.05).all()  # two real axes, not a line or a point
     question = "Когда подпишут договор с Россией?"
-    vector = encoder.queries([question])
-    (ranking,) = Searcher(loaded).rank([question], vector, 3)
-    np.testing.assert_allclose(ranking.position, loaded.projection(vector)[0], atol=1e-5)
+    passes = encoder.questions([question])
+    (ranking,) = Searcher(loaded, WEIGHTS).rank([question], passes, 3)
+    np.testing.assert_allclose(ranking.position, loaded.projection(passes[0].dense)[0], atol=1e-5)

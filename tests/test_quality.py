@@ -1,8 +1,9 @@
 """Answer quality on the labelled set (tests/eval_set.jsonl), with the bundled model.
 
-The floors are what the default pipeline measured on the test half when they were set
-(README, "Answer quality"), a little below to absorb float noise across CPUs: they catch
-regressions, they are not the targets.
+The floors are what the default pipeline (decision.json, fitted on the dev half) measured
+on the test half when they were set (README, "Answer quality"), a little below to absorb
+float noise across CPUs: they catch regressions, they are not issue 9's targets (which the
+README compares with).
 """
 
 from __future__ import annotations
@@ -18,7 +19,9 @@ from service.evaluation import HALVES, evaluate, load_eval_set
 
 EVAL_SET = ROOT / "tests" / "eval_set.jsonl"
 
-TOP1_FLOORS = {"ru": 0.50, "en": 0.75, "kk": 0.72}
+# Measured on the test half: top-1 ru .647, en .867, kk .923.
+TOP1_FLOORS = {"ru": 0.62, "en": 0.84, "kk": 0.88}
+LANGUAGES = ("ru", "en", "kk")
 
 
 @pytest.fixture(scope="module")
@@ -50,8 +53,26 @@ def test_top1_holds_its_floor_on_the_test_half(scores, language):
     assert scores[("test", language)].top1 >= TOP1_FLOORS[language]
 
 
-def test_far_off_topic_is_not_answered(scores):
-    assert scores[("test", "far")].answered <= 0.2
+def _on_topic(scores, measure: str) -> float:
+    """A share over every on-topic test question, whatever its language."""
+    groups = [scores[("test", language)] for language in LANGUAGES]
+    return sum(getattr(g, measure) * g.questions for g in groups) / sum(g.questions for g in groups)
+
+
+def test_uncovered_questions_are_seldom_presented_as_answered(scores):
+    assert scores[("test", "near")].answered <= 0.18  # measured .147 (5 of 34)
+    assert scores[("test", "far")].answered <= 0.2  # measured .100 (1 of 10)
+    # A not-covered reply names a word the labels call absent: measured .636 (7 of 11).
+    assert scores[("test", "near")].named_absent >= 0.54
+
+
+def test_what_is_shown_holds_its_floors(scores):
+    assert _on_topic(scores, "not_covered") <= 0.05  # measured .016 (1 of 62)
+    assert _on_topic(scores, "right_shown") >= 0.84  # measured .871
+    assert _on_topic(scores, "shown") <= 1.65  # passages per question, measured 1.58
+    answered = [scores[("test", language)] for language in LANGUAGES]
+    right = sum(g.precision * g.answered * g.questions for g in answered)
+    assert right / sum(g.answered * g.questions for g in answered) >= 0.85  # measured .889
 
 
 def test_eval_command_prints_each_group_of_both_halves(built_settings):

@@ -396,7 +396,7 @@ async def test_reload_swaps_the_index_while_questions_keep_getting_answers(
         for question in questions:
             (answer,) = replies_to(tg, question)
             (before,) = old.searcher.rank(
-                [question["message"]["text"]], encoder.queries([question["message"]["text"]]), 1
+                [question["message"]["text"]], encoder.questions([question["message"]["text"]]), 1
             )
             assert before.best is not None and before.best.paragraph.text in answer["text"]
         assert live.snapshot is not old

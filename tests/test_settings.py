@@ -48,16 +48,11 @@ def test_secrets_and_base_url_come_from_the_environment(tmp_path):
     assert "123:abc" not in repr(config)
 
 
-def test_integer_is_accepted_where_a_float_is_expected(tmp_path):
-    settings = load_settings(_write(tmp_path, "[search]\nthreshold = 1\n"), env={})
-    assert settings.search.threshold == 1.0
-
-
 @pytest.mark.parametrize(
     ("text", "message"),
     [
         ('[search]\ntop_k = "5"\n', "search.top_k must be int"),
-        ('[search]\nthreshold = "high"\n', "search.threshold must be float"),
+        ("[store]\nenabled = 1\n", "store.enabled must be bool"),
         ("[model]\ncolour = 1\n", "unknown field model.colour"),
         ('[telegram]\ntoken = "x"\n', "unknown field telegram.token"),
         ('[bot]\nadmins = ["7"]\n', "bot.admins must be a list of integers"),

@@ -33,7 +33,7 @@ from web.server import listen, serving_web, url
 from web.settings import WebSettings, web_settings
 
 TREATY_SENTENCE = "Следующий форум планируется провести в Астрахани"  # -> interview/2.2
-TREATY = "Когда подпишут новый договор с Россией?"
+TREATY = "Где пройдёт следующий форум приграничного сотрудничества с Россией?"  # answered
 STATIC = ROOT / "web" / "static"
 
 
@@ -261,9 +261,10 @@ async def test_the_page_gets_what_it_draws_from_the_replys_index(service: Answer
         "Новый договор с Россией",
         "Военно-техническое сотрудничество",
     ]
-    assert corpus["threshold"] == service.settings.search.threshold
-    low, high = corpus["scale"]
-    assert low < corpus["threshold"] < high
+    assert corpus["answer_confidence"] == pytest.approx(snapshot.answer_confidence, abs=1e-4)
+    assert 0 < snapshot.answer_confidence < 1
+    low, high = corpus["similarity_scale"]
+    assert 0 < low < high == 1.0
     (reply,) = service.answer([TREATY], 3)
     assert view["reply"] == reply_json(reply)
     assert view["position"] == pytest.approx(list(reply.position), abs=1e-4)

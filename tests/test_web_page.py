@@ -29,7 +29,7 @@ SCREENSHOT = ROOT / "docs" / "screenshot-web.png"
 TIMEOUT_MS = 15_000
 
 FORUM = "Следующий форум планируется провести в Астрахани"  # a sentence of interview/2.2
-WEATHER = "What will the weather be like in Almaty tomorrow?"
+ROUTER = "How do I reset my router password?"  # not covered
 XSS_QUESTION = "<script>alert('q')</script> Как МИД защищает свой сайт от атак?"
 XSS_PARAGRAPH = (
     "Сайт министерства защищён от атак: <img src=x onerror=alert(1)> показывается как текст."
@@ -62,7 +62,7 @@ def xss_settings(tmp_path_factory: pytest.TempPathFactory, encoder: Encoder) -> 
         encoding="utf-8",
     )
     settings = load_settings(write_config(folder), env={})
-    rebuild_index(settings, encoder.passages)
+    rebuild_index(settings, encoder)
     return settings
 
 
@@ -156,7 +156,7 @@ async def test_the_page_answers_searches_as_one_types_and_takes_feedback(
         await page.wait_for_selector("#hit-2 .better >> text=Thank you")
 
         # Typing asks as one goes: the results change without Enter.
-        await page.fill("#q", WEATHER)
+        await page.fill("#q", ROUTER)
         await page.wait_for_selector(".decision.not_covered")
         assert (
             await page.inner_text(".decision strong")
@@ -165,10 +165,10 @@ async def test_the_page_answers_searches_as_one_types_and_takes_feedback(
         assert await page.inner_text("#hit-1 .score") != score
 
         # Enter settles a question: it is logged and the address shares it.
-        await page.fill("#q", "When will the new treaty with Russia be signed?")
+        await page.fill("#q", "Where will the next cross-border forum with Russia be held?")
         await page.press("#q", "Enter")
         await page.wait_for_selector("#feedback button")
-        assert "q=When+will" in page.url or "q=When%20will" in page.url
+        assert "q=Where+will" in page.url or "q=Where%20will" in page.url
         assert (await page.inner_text("#hit-1 .asked")).startswith("Новый договор с Россией")
 
         # The interface in Russian; the keyboard reaches the box and the examples.

@@ -46,7 +46,8 @@ async def swagger_asset(name: str) -> Response:
 @router.get("/api/page/corpus")
 async def corpus(request: Request) -> JSONResponse:
     """For the page: the corpus map (every paragraph as a point, coloured by interviewer
-    question), the threshold and the score scale, the example questions. Not a stable API."""
+    question), the confidence an answer needs, the similarity scale, the example questions.
+    Not a stable API."""
     context = web(request)
     return JSONResponse(corpus_view(context.service, context.settings.examples))
 

@@ -18,7 +18,8 @@ class _Strict(BaseModel):
 
 class SearchHit(_Strict):
     rank: int = Field(description="1-based, best first")
-    score: float = Field(description="cosine similarity of the question and the paragraph")
+    score: float = Field(description="the ranking score (the fused signals), best first")
+    similarity: float = Field(description="cosine similarity of the question and the paragraph")
     text: str = Field(description="the answer paragraph")
     question: str = Field(description="the interviewer's question it answers")
     section: str | None

@@ -12,13 +12,12 @@ SECTIONS = ("web",)
 # Questions the page offers to click, one or two a language, and one the interview does
 # not cover, so that a demo shows all three decisions' looks.
 EXAMPLES = (
-    "Когда подпишут новый договор с Россией?",
-    "Какие страны Казахстан считает потенциальными инвесторами?",
+    "Где пройдёт следующий форум приграничного сотрудничества с Россией?",
+    "Какова позиция Казахстана по вступлению в ВТО?",
     "Is Kazakhstan drifting away from Russia?",
     "Why does transit between China and Europe matter to Kazakhstan?",
-    "Ресеймен жаңа шартқа қашан қол қойылуы мүмкін?",
     "Астанада өткен KADEX көрмесінің мақсаты қандай?",
-    "What will the weather be like in Almaty tomorrow?",
+    "How do I reset my router password?",
 )
 
 

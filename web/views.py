@@ -10,7 +10,6 @@ the page puts it into the DOM as text, never as HTML.
 from __future__ import annotations
 
 import dataclasses
-import math
 from typing import Any
 
 from service.answering import AnswerService
@@ -23,8 +22,8 @@ from service.snapshot import Snapshot
 # Hovering a point on the map shows its paragraph up to this length.
 MAP_TEXT_CHARS = 400
 # e5's cosines are compressed (unrelated questions still score 0.7 or more): a bar from 0
-# would look full for every hit. The page's score bars start this far below the threshold.
-SCALE_BELOW_THRESHOLD = 0.2
+# would look full for every hit. The page's similarity bars start here.
+SIMILARITY_FLOOR = 0.6
 
 
 def paragraph_json(p: Paragraph) -> dict[str, Any]:
@@ -137,12 +136,12 @@ def corpus_view(service: AnswerService, examples: tuple[str, ...]) -> dict[str, 
                 "text": _shorten(p.text, MAP_TEXT_CHARS),
             }
         )
-    lowest = max(0.0, math.floor((search.threshold - SCALE_BELOW_THRESHOLD) * 20) / 20)
     return {
         "build": snapshot.build_id,
-        # What the page draws on the score bars; the decision itself is the service's.
-        "threshold": search.threshold,
-        "scale": [lowest, 1.0],
+        # What the page draws: the confidence an answer needs, on the decision's bar, and
+        # the scale of the hits' similarity bars. The decision itself is the service's.
+        "answer_confidence": round(snapshot.answer_confidence, 4),
+        "similarity_scale": [SIMILARITY_FLOOR, 1.0],
         "top_k": search.top_k,
         "max_query_chars": search.max_query_chars,
         "examples": list(examples),

@@ -18,9 +18,9 @@ const TEXTS = {
     not_mentioned: "В интервью не упоминается: ",
     asked_instead: "Интервьюер спрашивал:",
     confidence: "уверенность ",
+    needs: "ответ — от ",
     hits: "Ближайшие абзацы",
     similarity: "сходство ",
-    threshold: "порог ",
     asked: "Вопрос интервьюера: ",
     paragraph_of: "абзац {n} из {m}",
     whole: "Весь ответ",
@@ -57,9 +57,9 @@ const TEXTS = {
     not_mentioned: "The interview does not mention: ",
     asked_instead: "The interviewer asked:",
     confidence: "confidence ",
+    needs: "answered from ",
     hits: "Closest paragraphs",
     similarity: "similarity ",
-    threshold: "threshold ",
     asked: "Interviewer's question: ",
     paragraph_of: "paragraph {n} of {m}",
     whole: "Whole answer",
@@ -264,21 +264,31 @@ function renderReply(view) {
 }
 
 function renderDecision(reply, view) {
+  // The confidence that the first hit is right, on a bar with the confidence an answer
+  // needs drawn on the same scale: what decided "answered".
+  const percent = (value) => `${Math.round(value * 100)}%`;
+  const needed = state.corpus.answer_confidence;
+  const fill = el("div", { class: `fill${reply.decision === "answered" ? " above" : ""}` });
+  fill.style.width = percent(reply.confidence);
+  const mark = el("div", { class: "threshold", title: t("needs") + percent(needed) });
+  mark.style.left = percent(needed);
+  const bar = el("div", { class: "bar", role: "img",
+    "aria-label": `${t("confidence")}${percent(reply.confidence)}, ${t("needs")}${percent(needed)}` },
+  fill, mark);
   const box = el("div", { class: `decision ${reply.decision}` },
     el("strong", {}, t(reply.decision)),
-    el("span", { class: "confidence" }, t("confidence") + reply.confidence.toFixed(2)));
-  if (reply.decision === "not_covered") {
-    if (reply.uncovered_terms.length) {
-      box.append(el("p", {}, t("not_mentioned") + reply.uncovered_terms.join(", ")));
-    }
-    if (view.nearest_questions.length) {
-      // The interviewer's own questions, by their topic: a click asks one.
-      box.append(el("p", {}, t("asked_instead")), el("ul", {}, ...view.nearest_questions.map((q) => {
-        const button = el("button", { type: "button", title: q.question }, q.label);
-        button.addEventListener("click", () => settle(q.question));
-        return el("li", {}, button);
-      })));
-    }
+    el("span", { class: "confidence" }, bar,
+      `${t("confidence")}${percent(reply.confidence)} · ${t("needs")}${percent(needed)}`));
+  if (reply.uncovered_terms.length) {
+    box.append(el("p", {}, t("not_mentioned") + reply.uncovered_terms.join(", ")));
+  }
+  if (reply.decision === "not_covered" && view.nearest_questions.length) {
+    // The interviewer's own questions, by their topic: a click asks one.
+    box.append(el("p", {}, t("asked_instead")), el("ul", {}, ...view.nearest_questions.map((q) => {
+      const button = el("button", { type: "button", title: q.question }, q.label);
+      button.addEventListener("click", () => settle(q.question));
+      return el("li", {}, button);
+    })));
   }
   $("decision").replaceChildren(box);
 }
@@ -330,20 +340,15 @@ async function sendVote(vote) {
 }
 
 function renderHit(hit, extra, reply) {
-  const corpus = state.corpus;
-  const [low, high] = corpus.scale;
+  const [low, high] = state.corpus.similarity_scale;
   const share = (value) => `${Math.max(0, Math.min(1, (value - low) / (high - low))) * 100}%`;
-  const fill = el("div", { class: `fill${hit.score >= corpus.threshold ? " above" : ""}` });
-  fill.style.width = share(hit.score);
-  const mark = el("div", { class: "threshold", title: t("threshold") + corpus.threshold });
-  mark.style.left = share(corpus.threshold);
+  const fill = el("div", { class: `fill${extra.shown ? " above" : ""}` });
+  fill.style.width = share(hit.similarity);
   const bar = el("div", { class: "bar", role: "img",
-    "aria-label": `${t("similarity")}${hit.score.toFixed(3)}, ${t("threshold")}${corpus.threshold}` },
-  fill, mark);
+    "aria-label": `${t("similarity")}${hit.similarity.toFixed(3)}` }, fill);
   const head = el("div", { class: "hit-head" },
     el("span", { class: "rank" }, `#${hit.rank}`), bar,
-    el("span", { class: "score" }, hit.score.toFixed(3)),
-    el("span", { class: "scale" }, `${t("threshold")}${corpus.threshold}`));
+    el("span", { class: "score" }, `${t("similarity")}${hit.similarity.toFixed(3)}`));
   const swatch = el("span", { class: "swatch", "aria-hidden": "true" });
   swatch.style.background = topicColour(extra.topic);
   const asked = el("p", { class: "asked" }, swatch, el("strong", {}, extra.label),
