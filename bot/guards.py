@@ -8,12 +8,11 @@ it has told once that the bot is private. Nothing survives a restart.
 from __future__ import annotations
 
 import time
-from collections import deque
 from collections.abc import Callable, Hashable, Iterable
-from dataclasses import dataclass, field
 from enum import Enum
 
-WINDOW_SECONDS = 60.0
+from service.ratelimit import WINDOW_SECONDS, SlidingWindow
+
 # Past this many remembered refusals the set starts afresh: a chat may then be told twice,
 # but a flood of new chats cannot grow memory without bound.
 MAX_REMEMBERED_CHATS = 10_000
@@ -25,14 +24,9 @@ class Verdict(Enum):
     DROP = "drop"  # further ones: say nothing, or the warnings would be the spam
 
 
-@dataclass
-class _Recent:
-    times: deque[float] = field(default_factory=deque)
-    warned: bool = False
-
-
 class RateLimit:
-    """A sliding window of `per_minute` updates per user; 0 lets everything through."""
+    """`per_minute` updates per user in a sliding window (0: no limit); over it, WARN once,
+    then DROP."""
 
     def __init__(
         self,
@@ -42,44 +36,25 @@ class RateLimit:
         clock: Callable[[], float] = time.monotonic,
     ) -> None:
         self.per_minute = per_minute
-        self.window = window
-        self.clock = clock
-        self._users: dict[Hashable, _Recent] = {}
-        self._swept = clock()
+        self._window = SlidingWindow(per_minute, window=window, clock=clock)
+        self._warned: set[Hashable] = set()
 
     def check(self, user: Hashable) -> Verdict:
         """Count an update from `user` if the window has room; else WARN once, then DROP."""
-        if self.per_minute <= 0:
+        if self._window.retry_after(user) is None:
+            self._warned.discard(user)
             return Verdict.ALLOW
-        now = self.clock()
-        self._sweep(now)
-        recent = self._users.setdefault(user, _Recent())
-        while recent.times and recent.times[0] <= now - self.window:
-            recent.times.popleft()
-        if len(recent.times) < self.per_minute:
-            recent.times.append(now)
-            recent.warned = False
-            return Verdict.ALLOW
-        # Refused updates are not counted: the user gets answers again a minute after the
-        # last one that was answered, however much they send meanwhile.
-        if recent.warned:
+        if user in self._warned:
             return Verdict.DROP
-        recent.warned = True
+        if len(self._warned) >= len(self._window):
+            # Users the window has forgotten need no reminder that they were warned.
+            self._warned = {u for u in self._warned if u in self._window}
+        self._warned.add(user)
         return Verdict.WARN
 
     def __len__(self) -> int:
         """How many users are remembered (those active within the last window or so)."""
-        return len(self._users)
-
-    def _sweep(self, now: float) -> None:
-        """Forget users with nothing in the window, at most once a window."""
-        if now - self._swept < self.window:
-            return
-        self._swept = now
-        horizon = now - self.window
-        stale = [u for u, r in self._users.items() if not r.times or r.times[-1] <= horizon]
-        for user in stale:
-            del self._users[user]
+        return len(self._window)
 
 
 class Allowlist:

@@ -18,6 +18,7 @@ from fake_telegram import FakeTelegram
 
 from bot.application import BotApplication, build_application, serving_bot
 from bot.settings import BotConfig, BotSettings, TelegramSettings
+from questionlog import QuestionLog, StoreSettings
 from service.answering import AnswerService
 from service.encoder import Encoder, quiet_libraries
 from service.replies import Reply
@@ -87,6 +88,24 @@ def built_settings(tmp_path_factory: pytest.TempPathFactory, encoder: Encoder) -
 def open_service(settings: Settings, encoder: Encoder) -> AnswerService:
     """A service on `settings`' index, with the session's model."""
     return AnswerService(settings, encoder, open_snapshot(settings))
+
+
+@pytest.fixture
+def store(tmp_path: Path) -> StoreSettings:
+    """A question log in a fresh SQLite file (tests/questionlog_db.py has PostgreSQL too)."""
+    return StoreSettings(path=tmp_path / "questions.sqlite3")
+
+
+@pytest.fixture
+async def logged(
+    built_settings: Settings, encoder: Encoder, store: StoreSettings
+) -> AsyncIterator[AnswerService]:
+    """The service on the session's index, logging questions to `store`."""
+    service = AnswerService(
+        built_settings, encoder, open_snapshot(built_settings), QuestionLog.open(store)
+    )
+    yield service
+    await service.close()
 
 
 @pytest.fixture

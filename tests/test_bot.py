@@ -16,7 +16,7 @@ import subprocess
 import sys
 import threading
 import time
-from collections.abc import AsyncIterator, Sequence
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
@@ -33,16 +33,14 @@ from bot.keyboards import item_label
 from bot.render import QUERY_CHARS, SNIPPET_CHARS
 from bot.texts import ENGLISH, KAZAKH, LANGUAGES, RUSSIAN
 from interview_bot.cli import cli
-from questionlog import QuestionLog, Store, StoreSettings
+from questionlog import Store, StoreSettings
 from questionlog.schema import feedback, questions
 from service.answering import AnswerService
 from service.decision import Decision
-from service.encoder import Encoder
 from service.logs import REDACTED, RedactSecrets
 from service.records import Hit, Paragraph
 from service.replies import Reply
 from service.settings import Settings
-from service.snapshot import open_snapshot
 
 Json = dict[str, Any]
 
@@ -643,23 +641,6 @@ async def test_inline_mode_applies_the_decision(
 
 
 # ---- feedback --------------------------------------------------------------------------
-
-
-@pytest.fixture
-def store(tmp_path: Path) -> StoreSettings:
-    return StoreSettings(path=tmp_path / "questions.sqlite3")
-
-
-@pytest.fixture
-async def logged(
-    built_settings: Settings, encoder: Encoder, store: StoreSettings
-) -> AsyncIterator[AnswerService]:
-    """The service on the session's index, logging questions to a SQLite file."""
-    service = AnswerService(
-        built_settings, encoder, open_snapshot(built_settings), QuestionLog.open(store)
-    )
-    yield service
-    await service.close()
 
 
 def logged_rows(service: AnswerService, store: StoreSettings) -> list[Any]:

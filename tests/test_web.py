@@ -16,19 +16,18 @@ from typing import Any
 import httpx
 import pytest
 import sqlalchemy as sa
-from conftest import ROOT, open_service, write_config
+from conftest import ROOT, write_config
 from pydantic import BaseModel
 
-from questionlog import QuestionLog, Store, StoreSettings
+from questionlog import Store, StoreSettings
 from questionlog.schema import feedback, questions
 from service.answering import AnswerService
-from service.encoder import Encoder
 from service.jsonview import reply_json
-from service.settings import Settings, SettingsError, read_config
+from service.ratelimit import SlidingWindow
+from service.settings import SettingsError, read_config
 from web import schemas
 from web.api import accept_language
 from web.app import create_app
-from web.guards import RateLimit
 from web.server import listen, serving_web, url
 from web.settings import WebSettings, web_settings
 
@@ -50,22 +49,6 @@ def valid(model: type[BaseModel], body: Any) -> Any:
     """`body`, once checked against the model OpenAPI documents (extra fields refused)."""
     model.model_validate(body)
     return body
-
-
-@pytest.fixture
-def store(tmp_path: Path) -> StoreSettings:
-    return StoreSettings(path=tmp_path / "questions.sqlite3")
-
-
-@pytest.fixture
-async def logged(
-    built_settings: Settings, encoder: Encoder, store: StoreSettings
-) -> AsyncIterator[AnswerService]:
-    """The service on the session's index, logging questions to a fresh SQLite file."""
-    service = open_service(built_settings, encoder)
-    service.log = QuestionLog.open(store)
-    yield service
-    await service.close()
 
 
 def stored(settings: StoreSettings) -> dict[str, dict[str, Any]]:
@@ -147,7 +130,7 @@ async def test_the_rate_limit_is_per_client_and_refused_questions_do_not_count(
 
 def test_the_rate_limit_window_slides() -> None:
     now = [1000.0]
-    limit = RateLimit(2, clock=lambda: now[0])
+    limit = SlidingWindow(2, clock=lambda: now[0])
     assert limit.retry_after("a") is None
     now[0] += 10
     assert limit.retry_after("a") is None
@@ -158,7 +141,7 @@ def test_the_rate_limit_window_slides() -> None:
     now[0] += 200  # a quiet client is forgotten, so passing clients do not grow memory
     assert limit.retry_after("b") is None
     assert len(limit) == 1
-    assert all(RateLimit(0).retry_after("a") is None for _ in range(100))
+    assert all(SlidingWindow(0).retry_after("a") is None for _ in range(100))
 
 
 async def test_paragraphs_documents_and_health(service: AnswerService) -> None:

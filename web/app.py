@@ -10,10 +10,11 @@ from fastapi.staticfiles import StaticFiles
 from starlette.exceptions import HTTPException
 
 from service.answering import AnswerService
+from service.ratelimit import SlidingWindow
 
 from . import api, page
 from .context import RECORD_HEADER, ApiError, Web
-from .guards import Guard, RateLimit
+from .guards import Guard
 from .settings import WebSettings
 
 
@@ -28,7 +29,7 @@ def create_app(service: AnswerService, settings: WebSettings | None = None) -> F
         docs_url=None,  # served by page.docs from local files, not from a CDN
         redoc_url=None,
     )
-    app.state.web = Web(service, settings, RateLimit(settings.questions_per_minute))
+    app.state.web = Web(service, settings, SlidingWindow(settings.questions_per_minute))
     app.include_router(api.router)
     app.include_router(page.router)
     app.mount("/static", StaticFiles(directory=page.STATIC), name="static")

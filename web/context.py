@@ -11,9 +11,9 @@ from fastapi import Request
 from service.answering import AnswerService
 from service.jsonview import error_json
 from service.questions import QuestionError
+from service.ratelimit import SlidingWindow
 from service.replies import Reply
 
-from .guards import RateLimit
 from .settings import WebSettings
 
 RECORD_HEADER = "X-Record-Id"
@@ -25,7 +25,7 @@ FrontEnd = Literal["page", "api"]
 class Web:
     service: AnswerService
     settings: WebSettings
-    limit: RateLimit
+    limit: SlidingWindow
 
 
 class ApiError(Exception):

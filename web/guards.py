@@ -7,17 +7,13 @@ from __future__ import annotations
 
 import json
 import logging
-import time
-from collections import deque
-from collections.abc import Callable, Hashable, Iterable
+from collections.abc import Iterable
 from typing import Any
 from urllib.parse import urlsplit
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 log = logging.getLogger(__name__)
-
-WINDOW_SECONDS = 60.0
 
 # The page's own scripts and styles only: no inline script can run, so text that slipped
 # into the HTML unescaped still could not execute. Swagger UI (/docs) draws its icons as
@@ -35,53 +31,6 @@ SECURITY_HEADERS = (
     (b"cross-origin-opener-policy", b"same-origin"),
     (b"permissions-policy", b"camera=(), microphone=(), geolocation=()"),
 )
-
-
-class RateLimit:
-    """A sliding window of `per_minute` requests per client; 0 lets everything through."""
-
-    def __init__(
-        self,
-        per_minute: int,
-        *,
-        window: float = WINDOW_SECONDS,
-        clock: Callable[[], float] = time.monotonic,
-    ) -> None:
-        self.per_minute = per_minute
-        self.window = window
-        self.clock = clock
-        self._clients: dict[Hashable, deque[float]] = {}
-        self._swept = clock()
-
-    def retry_after(self, client: Hashable) -> float | None:
-        """Count a request from `client` and return None if the window has room; else the
-        seconds until it has (refused requests are not counted)."""
-        if self.per_minute <= 0:
-            return None
-        now = self.clock()
-        self._sweep(now)
-        times = self._clients.setdefault(client, deque())
-        while times and times[0] <= now - self.window:
-            times.popleft()
-        if len(times) < self.per_minute:
-            times.append(now)
-            return None
-        return times[0] + self.window - now
-
-    def __len__(self) -> int:
-        return len(self._clients)
-
-    def _sweep(self, now: float) -> None:
-        """Forget clients with nothing in the window, at most once a window, so that many
-        clients passing by do not grow memory without bound."""
-        if now - self._swept < self.window:
-            return
-        self._swept = now
-        stale = [
-            c for c, times in self._clients.items() if not times or times[-1] <= now - self.window
-        ]
-        for client in stale:
-            del self._clients[client]
 
 
 class Guard:
