@@ -188,6 +188,7 @@ def _open_service(ctx: click.Context, where: str) -> AnswerService:
         started = time.perf_counter()
         service = AnswerService.open(settings, log_questions=True)
     threads = limit_threads()
+    service.warm_up()
     log.info(
         "ready in %.1fs: %d documents, %s, %d encoder thread(s)",
         time.perf_counter() - started,

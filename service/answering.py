@@ -32,6 +32,12 @@ from .snapshot import Snapshot, open_snapshot, rebuild_index, stale_reason
 
 log = logging.getLogger(__name__)
 
+WARM_UP = (
+    "Когда будет подписан договор?",
+    "When will the treaty be signed?",
+    "Шартқа қашан қол қойылады?",
+)
+
 
 @dataclass
 class ServiceStats:
@@ -74,6 +80,12 @@ class AnswerService:
         encoder = Encoder.load(settings.model.spec(), settings.model.batch_size)
         log = QuestionLog.open(settings.store) if log_questions else None
         return cls(settings, encoder, snapshot, log)
+
+    def warm_up(self) -> None:
+        """Answer a question in each language once, so that what loads on first use (the
+        lemmatisers' dictionaries: a third of a second for the first English question,
+        torch's kernels) does not delay a user's first question. Servers call it."""
+        self.answer(WARM_UP)
 
     @property
     def snapshot(self) -> Snapshot:
