@@ -13,6 +13,7 @@ from __future__ import annotations
 import contextlib
 import os
 import sqlite3
+import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -25,6 +26,8 @@ from sqlalchemy.exc import ArgumentError
 from questionlog.settings import StoreSettings
 
 SQLITE_BUSY_TIMEOUT_S = 5.0
+# Between attempts to switch a new file to WAL mode (_switch_to_wal).
+_WAL_RETRY_S = 0.05
 PG_CONNECT_TIMEOUT_S = 5
 # A write that takes this long is abandoned, so a hung server costs the writer one batch
 # and a wait, not its life.
@@ -85,6 +88,21 @@ def write_transaction(engine: sa.Engine) -> Iterator[sa.Connection]:
             yield connection
 
 
+def _switch_to_wal(cursor: sqlite3.Cursor) -> None:
+    """Put the file in WAL mode (it stays so). Switching takes an exclusive lock for which
+    SQLite does not always call the busy handler: replicas opening a new file at once got
+    "database is locked" 7 times in 60 here. So it is tried again, up to the busy timeout."""
+    deadline = time.monotonic() + SQLITE_BUSY_TIMEOUT_S
+    while True:
+        try:
+            cursor.execute("PRAGMA journal_mode=WAL")
+            return
+        except sqlite3.OperationalError as exc:
+            if "locked" not in str(exc) or time.monotonic() > deadline:
+                raise
+            time.sleep(_WAL_RETRY_S)
+
+
 def _set_up_sqlite(engine: sa.Engine, path: Path) -> None:
     @event.listens_for(engine, "do_connect")
     def create_file(*_: Any) -> None:
@@ -100,7 +118,7 @@ def _set_up_sqlite(engine: sa.Engine, path: Path) -> None:
         # begin transactions instead (its documented recipe).
         connection.isolation_level = None
         cursor = connection.cursor()
-        cursor.execute("PRAGMA journal_mode=WAL")
+        _switch_to_wal(cursor)
         cursor.execute("PRAGMA synchronous=FULL")
         cursor.close()
 
