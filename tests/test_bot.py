@@ -16,7 +16,7 @@ import subprocess
 import sys
 import threading
 import time
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -804,25 +804,55 @@ def wait_for_line(lines: list[str], text: str, process: subprocess.Popen[str]) -
     return found[0]
 
 
+@contextlib.contextmanager
+def running_command(args: list[str], env: dict[str, str]) -> Iterator[Served]:
+    """`interview-bot ARGS` in a process of its own, its stderr lines gathered on a thread
+    (a full pipe would block it); killed if it outlives the block."""
+    command = Path(sys.executable).with_name("interview-bot")
+    assert command.exists(), "the console script: pip install -e ."
+    process = subprocess.Popen([str(command), *args], env=env, stderr=subprocess.PIPE, text=True)
+    lines: list[str] = []
+    stderr = process.stderr
+    assert stderr is not None
+    reader = threading.Thread(target=lambda: lines.extend(iter(stderr.readline, "")))
+    reader.start()
+    try:
+        yield Served(process, lines)
+    finally:
+        if process.poll() is None:
+            process.kill()
+        process.wait()
+        reader.join(timeout=10)
+
+
+@dataclasses.dataclass(frozen=True)
+class Served:
+    process: subprocess.Popen[str]
+    lines: list[str]  # stderr so far
+
+    @property
+    def stderr(self) -> str:
+        return "".join(self.lines)
+
+    def wait_for(self, text: str) -> str:
+        """The first stderr line containing `text`, waiting for it up to 30 s."""
+        return wait_for_line(self.lines, text, self.process)
+
+    def stop(self) -> int:
+        """SIGINT, as Ctrl-C or systemd's stop; the exit status."""
+        self.process.send_signal(signal.SIGINT)
+        return self.process.wait(timeout=30)
+
+
 def test_serve_answers_over_long_polling_reloads_on_sighup_and_exits_0_on_sigint(
     built_settings: Settings,
 ) -> None:
-    command = Path(sys.executable).with_name("interview-bot")
-    assert command.exists(), "the console script: pip install -e ."
-    lines: list[str] = []
     with FakeTelegram() as tg:
         env = serve_env(built_settings, TELEGRAM_BOT_TOKEN=tg.token, TELEGRAM_BASE_URL=tg.base_url)
         started, started_at = time.monotonic(), time.time()
-        process = subprocess.Popen(
-            [str(command), "-v", "serve"], env=env, stderr=subprocess.PIPE, text=True
-        )
-        # Read on a thread: a full pipe would block the bot.
-        assert process.stderr is not None
-        reader = threading.Thread(target=lambda: lines.extend(iter(process.stderr.readline, "")))
-        reader.start()
-        try:
+        with running_command(["-v", "serve"], env) as served:
             while not calls(tg, "getUpdates"):
-                assert process.poll() is None, "".join(lines)
+                assert served.process.poll() is None, served.stderr
                 assert time.monotonic() - started < 120, "no getUpdates within 120 s"
                 time.sleep(0.01)
             first_poll = calls(tg, "getUpdates")[0].time - started
@@ -831,23 +861,17 @@ def test_serve_answers_over_long_polling_reloads_on_sighup_and_exits_0_on_sigint
             tg.wait_for_sync("sendMessage", timeout=30)
             latency = calls(tg, "sendMessage")[0].time - pushed
             # SIGHUP reloads the index (the same one: the corpus did not change).
-            process.send_signal(signal.SIGHUP)
-            reloaded = wait_for_line(lines, "index reloaded: ", process)
+            served.process.send_signal(signal.SIGHUP)
+            reloaded = served.wait_for("index reloaded: ")
             # Faults that make PTB and the bot log errors, none with the token in it.
             tg.reset_next("getUpdates")
             tg.fail_next("sendMessage", status=500)
             tg.push_update(tg.text_update(ORBIT))
             tg.wait_for_sync("sendMessage", 3, timeout=30)
-            wait_for_line(lines, "error outside an update: httpx.RemoteProtocolError", process)
-            process.send_signal(signal.SIGINT)
-            process.wait(timeout=30)
-        finally:
-            if process.poll() is None:
-                process.kill()
-                process.wait()
-            reader.join(timeout=10)
-    stderr = "".join(lines)
-    assert process.returncode == 0, stderr
+            served.wait_for("error outside an update: httpx.RemoteProtocolError")
+            returncode = served.stop()
+    stderr = served.stderr
+    assert returncode == 0, stderr
     first, second = tg.sent()
     assert "Идеальным было бы его подписание" in first["text"]  # interview/2.2
     assert "Нет, не оправданы." in second["text"]  # interview/3.1

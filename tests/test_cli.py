@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import os
-import signal
 import subprocess
 import sys
 from pathlib import Path
@@ -13,6 +12,7 @@ import httpx
 import pytest
 from click.testing import CliRunner
 from conftest import ROOT, write_config
+from test_bot import running_command
 
 from interview_bot.cli import cli
 
@@ -197,20 +197,10 @@ def test_installed_console_script_answers_json_without_traceback(built_settings,
 
 def test_run_without_a_token_serves_the_page(built_settings):
     env = {k: v for k, v in os.environ.items() if not k.startswith("TELEGRAM_")}
-    script = Path(sys.executable).with_name("interview-bot")
-    process = subprocess.Popen(
-        [str(script), "--config", str(built_settings.path), "run"],
-        env=env,
-        stderr=subprocess.PIPE,
-        text=True,
-    )
-    try:
-        assert process.stderr is not None
-        first = process.stderr.readline()
-        assert "TELEGRAM_BOT_TOKEN is not set: serving the search page" in first
+    with running_command(["--config", str(built_settings.path), "run"], env) as served:
+        served.wait_for("TELEGRAM_BOT_TOKEN is not set: serving the search page")
         # Port 8000, or any free one when something else has it: the line says which.
-        announced = next((line for line in process.stderr if "The search page is at " in line), "")
-        assert announced, "run stopped before serving"
+        announced = served.wait_for("The search page is at ")
         base = announced.split(" is at ", 1)[1].split()[0]
         reply = httpx.get(
             base + "api/search",
@@ -218,12 +208,8 @@ def test_run_without_a_token_serves_the_page(built_settings):
             timeout=60,
         )
         page = httpx.get(base, timeout=10)
-        process.send_signal(signal.SIGINT)
-        assert process.wait(timeout=30) == 0
-    finally:
-        if process.poll() is None:
-            process.kill()
-            process.wait()
+        assert served.stop() == 0
+    assert served.lines[0].startswith("TELEGRAM_BOT_TOKEN is not set: serving the search page")
     assert reply.json()["hits"][0]["paragraph_id"] == "interview/2.2"
     assert "<title>" in page.text
 

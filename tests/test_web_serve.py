@@ -7,22 +7,18 @@ from __future__ import annotations
 import shutil
 import signal
 import socket
-import subprocess
-import sys
-import threading
 from pathlib import Path
 
 import httpx
 from click.testing import CliRunner
 from conftest import copy_seed_corpus, write_config
 from fake_telegram import FakeTelegram
-from test_bot import TREATY, serve_env, wait_for_line
+from test_bot import TREATY, running_command, serve_env
 
 from interview_bot.cli import cli
 from service.settings import Settings, load_settings
 
 SPACE = "Байконур остаётся главной площадкой нашего сотрудничества с Россией в космосе."
-COMMAND = Path(sys.executable).with_name("interview-bot")
 
 
 def test_serve_with_web_answers_on_telegram_and_the_page_from_one_model(
@@ -32,22 +28,12 @@ def test_serve_with_web_answers_on_telegram_and_the_page_from_one_model(
     copy_seed_corpus(tmp_path / "corpus")
     shutil.copytree(built_settings.index.dir, tmp_path / "index", symlinks=True)
     settings = load_settings(write_config(tmp_path), env={})
-    lines: list[str] = []
     with FakeTelegram() as tg:
         env = serve_env(settings, TELEGRAM_BOT_TOKEN=tg.token, TELEGRAM_BASE_URL=tg.base_url)
-        process = subprocess.Popen(
-            [str(COMMAND), "-v", "serve", "--web", "--web-port", "0"],
-            env=env,
-            stderr=subprocess.PIPE,
-            text=True,
-        )
-        assert process.stderr is not None
-        reader = threading.Thread(target=lambda: lines.extend(iter(process.stderr.readline, "")))
-        reader.start()
-        try:
-            line = wait_for_line(lines, "The search page is at http://127.0.0.1:", process)
+        with running_command(["-v", "serve", "--web", "--web-port", "0"], env) as served:
+            line = served.wait_for("The search page is at http://127.0.0.1:")
             base = line.split(" is at ", 1)[1].split()[0]
-            wait_for_line(lines, " ready in ", process)
+            served.wait_for(" ready in ")
             tg.push_update(tg.text_update(TREATY))
             with httpx.Client(base_url=base, timeout=30) as client:
                 page = client.get("/api/search", params={"q": TREATY})
@@ -57,19 +43,13 @@ def test_serve_with_web_answers_on_telegram_and_the_page_from_one_model(
                 (tmp_path / "corpus" / "space.txt").write_text(
                     f"Вопрос\tЧто с сотрудничеством в космосе?\nОтвет\t{SPACE}\n", encoding="utf-8"
                 )
-                process.send_signal(signal.SIGHUP)
-                wait_for_line(lines, "index reloaded: 12 paragraphs", process)
+                served.process.send_signal(signal.SIGHUP)
+                served.wait_for("index reloaded: 12 paragraphs")
                 after = client.get("/api/health").json()
                 space = client.get("/api/search", params={"q": "космодром Байконур"}).json()
-            process.send_signal(signal.SIGINT)
-            process.wait(timeout=30)
-        finally:
-            if process.poll() is None:
-                process.kill()
-                process.wait()
-            reader.join(timeout=10)
-    stderr = "".join(lines)
-    assert process.returncode == 0, stderr
+            returncode = served.stop()
+    stderr = served.stderr
+    assert returncode == 0, stderr
     assert page.status_code == 200 and page.json()["decision"] == "answered"
     assert "Идеальным было бы его подписание" in tg.sent()[0]["text"]
     assert before["decisions"] == {"answered": 2}
@@ -111,29 +91,16 @@ def test_the_question_log_password_never_reaches_the_log(
         built_settings,
         INTERVIEW_BOT_STORE_URL=f"postgresql://bot:{password}@127.0.0.1:{closed}/questions",
     )
-    lines: list[str] = []
-    process = subprocess.Popen(
-        [str(COMMAND), "-v", "web", "--port", "0"], env=env, stderr=subprocess.PIPE, text=True
-    )
-    assert process.stderr is not None
-    reader = threading.Thread(target=lambda: lines.extend(iter(process.stderr.readline, "")))
-    reader.start()
-    try:
-        line = wait_for_line(lines, "The search page is at http://127.0.0.1:", process)
+    with running_command(["-v", "web", "--port", "0"], env) as served:
+        line = served.wait_for("The search page is at http://127.0.0.1:")
         base = line.split(" is at ", 1)[1].split()[0]
-        wait_for_line(lines, " ready in ", process)
+        served.wait_for(" ready in ")
         with httpx.Client(base_url=base, timeout=30) as client:
             answered = client.get("/api/search", params={"q": TREATY})
-        wait_for_line(lines, "question log", process)
-        process.send_signal(signal.SIGINT)
-        process.wait(timeout=30)
-    finally:
-        if process.poll() is None:
-            process.kill()
-            process.wait()
-        reader.join(timeout=10)
-    stderr = "".join(lines)
+        served.wait_for("question log")
+        returncode = served.stop()
+    stderr = served.stderr
     assert answered.status_code == 200  # the log being down costs the user nothing
-    assert process.returncode == 0, stderr
+    assert returncode == 0, stderr
     assert f"127.0.0.1:{closed}" in stderr  # the failure is reported, with where
     assert password not in stderr
