@@ -87,7 +87,8 @@ def main(argv: list[str] | None = None) -> int:
 def prepare(ctx: Context) -> None:
     """Copy the seed corpus, load the model, build the corpus's index and open it, as
     `interview-bot index` and `serve` would."""
-    from service.encoder import Encoder, quiet_libraries
+    from service.encoder import load_encoder
+    from service.runtime import quiet_libraries
     from service.settings import load_settings
     from service.snapshot import open_snapshot, rebuild_index
 
@@ -95,7 +96,7 @@ def prepare(ctx: Context) -> None:
     quiet_libraries()
     make_workspace(ctx.folder)
     ctx.settings = load_settings(ctx.config, env={})
-    ctx.encoder = Encoder.load(ctx.settings.model.spec(), ctx.settings.model.batch_size)
+    ctx.encoder = load_encoder(ctx.settings.model.spec(), ctx.settings.model.batch_size)
     rebuild_index(ctx.settings, ctx.encoder)
     ctx.snapshot = open_snapshot(ctx.settings)
 

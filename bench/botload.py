@@ -7,7 +7,7 @@ twice: with the rate limiter the bot is deployed with (bot.network.RetryingRateL
 and with it taken out, which shows what the limiter costs. The baseline, measured just
 before in the same process, is the same questions through a bare AnswerService.
 
-The fake server (tests/fake_telegram.py) runs in a child process (bench/fake_server.py),
+The fake server (testkit/fake_telegram.py) runs in a child process (bench/fake_server.py),
 so that it does not compete with the bot for this process's GIL.
 """
 
@@ -57,16 +57,12 @@ def available() -> str | None:
     try:
         _fake_telegram()
     except ImportError as exc:
-        return f"not available (tests/fake_telegram.py: {exc})"
+        return f"not available (testkit/fake_telegram.py: {exc})"
     return None
 
 
 def _fake_telegram() -> Any:
-    """tests/fake_telegram.py's FakeTelegram (tests/ is not a package: import by path)."""
-    tests = str(ROOT / "tests")
-    if tests not in sys.path:
-        sys.path.insert(0, tests)
-    from fake_telegram import FakeTelegram
+    from testkit.fake_telegram import FakeTelegram
 
     return FakeTelegram
 

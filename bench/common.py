@@ -170,7 +170,8 @@ def cli_command() -> list[str]:
 
 def logged_questions(store: Any) -> int:
     """Questions in the question log's database (`store`: the [store] settings)."""
-    from questionlog import Store, questions_per_day
+    from questionlog.queries import questions_per_day
+    from questionlog.store import Store
 
     with Store.open(store) as opened:
         return sum(day.count for day in questions_per_day(opened, date(2000, 1, 1)))

@@ -1,6 +1,6 @@
 """The fake Bot API server in a child process, driven over stdin/stdout (for bench/botload.py).
 
-Run as `python -m bench.fake_server`. It starts tests/fake_telegram.py's FakeTelegram on
+Run as `python -m bench.fake_server`. It starts testkit/fake_telegram.py's FakeTelegram on
 127.0.0.1, prints one JSON line `{"base_url", "token"}`, then answers one JSON command a
 line:
 
@@ -21,8 +21,6 @@ import json
 import sys
 import time
 from typing import Any
-
-from .common import ROOT
 
 
 def burst(tg: Any, questions: list[str], first_chat: int, timeout: float) -> dict[str, Any]:
@@ -51,8 +49,7 @@ def burst(tg: Any, questions: list[str], first_chat: int, timeout: float) -> dic
 
 
 def main() -> None:
-    sys.path.insert(0, str(ROOT / "tests"))
-    from fake_telegram import FakeTelegram
+    from testkit.fake_telegram import FakeTelegram
 
     tg = FakeTelegram()
     tg.start_in_thread()

@@ -66,7 +66,7 @@ def run(ctx: Context) -> dict[str, Any]:
     times = interleaved(
         {
             "encode": lambda i: model.encode(question(i)),
-            "service_encode": lambda i: ctx.encoder.questions([question(i)]),
+            "service_encode": lambda i: ctx.encoder.question_passes([question(i)]),
             "search": lambda i: service.answer([question(i)]),
         },
         rounds,

@@ -81,7 +81,7 @@ def run(ctx: Context) -> dict[str, Any]:
     """Median seconds of `build_index` into an empty folder (cold), again with nothing
     changed, and again with one paragraph edited, over a few rounds."""
     from retrieval.corpus import load_corpus
-    from retrieval.index import build_index
+    from retrieval.indexing.build import build_index
 
     rounds = 2 if ctx.quick else 7
     spec = ctx.settings.model.spec()

@@ -24,7 +24,7 @@ BASE_TEXTS = 640  # real texts embedded to seed the synthetic vectors
 NOISE = 0.75  # noise scale, relative to the spread of the real embeddings
 QUERIES = 200  # held-out queries for recall
 K = 10  # recall@K
-SEARCH_K = 30  # what Searcher.rank asks FAISS for (its pool of candidate paragraphs)
+SEARCH_K = 30  # what Ranker.rank asks FAISS for (its pool of candidate paragraphs)
 TARGET_RECALL = 0.95
 NPROBES = (1, 2, 4, 8, 16, 32, 64, 128, 256, 512)
 EF_SEARCHES = (16, 32, 64, 128, 256, 512, 1024)
@@ -75,7 +75,7 @@ def base_texts(paragraphs: list[str], questions: list[str], count: int) -> list[
 def base_vectors(ctx: Context) -> np.ndarray:
     """Real e5 embeddings of `base_texts`, cached in bench/results/ by texts and model."""
     from retrieval.corpus import load_corpus
-    from retrieval.model import model_fingerprint
+    from retrieval.model.loading import model_fingerprint
 
     spec = ctx.settings.model.spec()
     corpus = load_corpus(ctx.corpus_dir)
@@ -89,7 +89,7 @@ def base_vectors(ctx: Context) -> np.ndarray:
     if cache.exists():
         return np.load(cache)
     log(f"scale: embedding {len(texts)} real texts to seed the synthetic vectors (cached after)")
-    vectors = np.empty((len(texts), ctx.encoder.queries(["x"]).shape[1]), "f4")
+    vectors = np.empty((len(texts), ctx.encoder.question_vectors(["x"]).shape[1]), "f4")
     for kind, prompt in (("passage", spec.passage_prompt), ("query", spec.query_prompt)):
         rows = [i for i, (_, k) in enumerate(texts) if k == kind]
         vectors[rows] = ctx.model.encode(
@@ -144,7 +144,7 @@ def recall(found: np.ndarray, truth: np.ndarray) -> float:
 
 
 def single_query_p50_ms(index: Any, queries: np.ndarray, count: int) -> float:
-    """p50 of one-query searches for SEARCH_K neighbours, as the Searcher does them."""
+    """p50 of one-query searches for SEARCH_K neighbours, as the Ranker does them."""
     times = []
     for i in range(count):
         q = queries[i % len(queries) : i % len(queries) + 1]
@@ -158,7 +158,7 @@ def size_and_load(index: Any, folder: Path) -> tuple[float, float]:
     """(MiB written by faiss.write_index, ms to read it back as load_index does)."""
     import faiss
 
-    from retrieval import ann
+    from retrieval.indexing import ann
 
     path = folder / "scale.faiss"
     faiss.write_index(index, str(path))
@@ -195,7 +195,7 @@ class Size:
     def __init__(self, ctx: Context, n: int, matrix: np.ndarray, queries: np.ndarray) -> None:
         import faiss
 
-        from retrieval import ann
+        from retrieval.indexing import ann
 
         self.ctx = ctx
         self.n = n
@@ -264,7 +264,7 @@ def measure_flat_and_ivf(size: Size) -> None:
     would choose (the same IVF, nprobe from its own check); IVF-SQ8 on the same centroids."""
     import faiss
 
-    from retrieval import ann
+    from retrieval.indexing import ann
 
     n, matrix, queries, truth = size.n, size.matrix, size.queries, size.truth
     flat_row = size.measure("IndexFlatIP", size.flat, size.flat_build_s)

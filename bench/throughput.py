@@ -151,7 +151,7 @@ def question_log_compared(ctx: Context, questions: list[str], blocks: int) -> di
     blocks alternate on, off / off, on; what the log wrote, dropped and failed."""
     import torch
 
-    from service.encoder import limit_threads
+    from service.runtime import limit_threads
 
     default = torch.get_num_threads()
     threads = limit_threads()
@@ -180,7 +180,7 @@ def question_log_compared(ctx: Context, questions: list[str], blocks: int) -> di
 
 
 async def _log_blocks(ctx: Context, questions: list[str], blocks: int) -> dict[str, Any]:
-    from questionlog import QuestionLog
+    from questionlog.recorder import QuestionLog
 
     rows_before = logged_questions(ctx.settings.store)  # another group's, if any
     question_log = QuestionLog.open(ctx.settings.store)

@@ -227,7 +227,7 @@ def run(ctx: Context) -> dict[str, Any]:
     import torch
 
     from service.batching import MAX_BATCH
-    from service.encoder import limit_threads
+    from service.runtime import limit_threads
     from web.context import RECORD_HEADER
 
     rounds = 100 if ctx.quick else 300

@@ -11,8 +11,7 @@ from __future__ import annotations
 
 from telegram import CallbackQuery, Message, Update
 
-from service.decision import Decision
-from service.records import Paragraph
+from records import Decision, Paragraph, Vote
 from service.replies import Reply
 from service.snapshot import Snapshot
 
@@ -67,7 +66,7 @@ async def whole_answer(update: Update, context: BotContext) -> None:
     """Show every paragraph of the interview answer a button names, in order."""
     if opened := await _opened(update, context):
         query, _, paragraph, snapshot = opened
-        chunks = render.whole_answer(snapshot.whole_answer(paragraph), snapshot, context.texts)
+        chunks = render.whole_answer(snapshot.corpus.answer(paragraph), snapshot, context.texts)
         await send(_reply_target(query), chunks, quote=True)
 
 
@@ -81,7 +80,7 @@ async def cite(update: Update, context: BotContext) -> None:
 async def vote_up(update: Update, context: BotContext) -> None:
     """👍: log it and thank the user."""
     query, pressed = _pressed(update)
-    context.service.vote(pressed.record, "up")
+    context.service.vote(pressed.record, Vote.UP)
     await query.answer(context.texts.thanks)
 
 
@@ -90,7 +89,7 @@ async def vote_down(update: Update, context: BotContext) -> None:
     of them tells the log it was the better answer."""
     query, pressed = _pressed(update)
     texts = context.texts
-    context.service.vote(pressed.record, "down")
+    context.service.vote(pressed.record, Vote.DOWN)
     await query.answer(texts.thanks)
     found = await _ask_again(query, context)
     if found is None or found[1].decision is Decision.NOT_COVERED:

@@ -18,7 +18,7 @@ from service.ratelimit import WINDOW_SECONDS, SlidingWindow
 MAX_REMEMBERED_CHATS = 10_000
 
 
-class Verdict(Enum):
+class Admission(Enum):
     ALLOW = "allow"
     WARN = "warn"  # the first update over the limit: tell the user, once
     DROP = "drop"  # further ones: say nothing, or the warnings would be the spam
@@ -39,18 +39,18 @@ class RateLimit:
         self._window = SlidingWindow(per_minute, window=window, clock=clock)
         self._warned: set[Hashable] = set()
 
-    def check(self, user: Hashable) -> Verdict:
+    def check(self, user: Hashable) -> Admission:
         """Count an update from `user` if the window has room; else WARN once, then DROP."""
         if self._window.retry_after(user) is None:
             self._warned.discard(user)
-            return Verdict.ALLOW
+            return Admission.ALLOW
         if user in self._warned:
-            return Verdict.DROP
+            return Admission.DROP
         if len(self._warned) >= len(self._window):
             # Users the window has forgotten need no reminder that they were warned.
             self._warned = {u for u in self._warned if u in self._window}
         self._warned.add(user)
-        return Verdict.WARN
+        return Admission.WARN
 
     def __len__(self) -> int:
         """How many users are remembered (those active within the last window or so)."""

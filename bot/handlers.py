@@ -15,11 +15,12 @@ from telegram.constants import ChatAction, ChatType
 from telegram.error import TelegramError
 from telegram.ext import ApplicationHandlerStop
 
+from records import FrontEnd
 from service.questions import QuestionError
 
 from . import keyboards, render
 from .context import BotContext
-from .guards import Verdict
+from .guards import Admission
 from .questions import is_addressed, question_text
 from .sending import send, send_reply
 
@@ -47,17 +48,17 @@ async def guard(update: Update, context: BotContext) -> None:
     if message is not None and not is_addressed(message):
         return
     sender = user.id if user else chat.id if chat else None
-    verdict = shared.limit.check(sender) if sender is not None else Verdict.ALLOW
-    if verdict is not Verdict.ALLOW:
+    admission = shared.limit.check(sender) if sender is not None else Admission.ALLOW
+    if admission is not Admission.ALLOW:
         shared.stats.limited += 1
-        await _slow_down(update, context, verdict)
+        await _slow_down(update, context, admission)
         raise ApplicationHandlerStop
 
 
 async def start(update: Update, context: BotContext) -> None:
     """Say what the bot knows and how to ask, with example questions to tap."""
     message = _message(update)
-    documents = context.service.snapshot.documents
+    documents = context.service.snapshot.corpus.documents
     # In a group the reply keyboard would pop up for everyone, and a tap sends no mention.
     private = message.chat.type == ChatType.PRIVATE
     markup = keyboards.examples_keyboard(context.texts) if private else None
@@ -71,7 +72,7 @@ async def help_command(update: Update, context: BotContext) -> None:
 
 async def about(update: Update, context: BotContext) -> None:
     """List the sources: title, interviewee, date and link, as far as they are known."""
-    documents = context.service.snapshot.documents
+    documents = context.service.snapshot.corpus.documents
     await send(_message(update), render.about(documents, context.texts))
 
 
@@ -88,7 +89,7 @@ async def question(update: Update, context: BotContext) -> None:
         return
     typing = asyncio.create_task(context.bot.send_chat_action(message.chat_id, ChatAction.TYPING))
     try:
-        reply = await service.ask(query, front_end="bot", language=context.language)
+        reply = await service.ask(query, front_end=FrontEnd.BOT, language=context.language)
     finally:
         # Awaited before replying, or "typing…" would linger after the reply; a failure is harmless.
         with contextlib.suppress(TelegramError):
@@ -140,7 +141,7 @@ async def chosen_inline_result(update: Update, context: BotContext) -> None:
     chosen = update.chosen_inline_result
     assert chosen is not None  # registered as a ChosenInlineResultHandler
     if (text := context.checked(chosen.query)) is not None:
-        await context.service.ask(text, front_end="inline", language=context.language)
+        await context.service.ask(text, front_end=FrontEnd.INLINE, language=context.language)
 
 
 async def reload_command(update: Update, context: BotContext) -> None:
@@ -156,7 +157,7 @@ async def reload_command(update: Update, context: BotContext) -> None:
     if error is not None:
         await message.reply_text(render.reload_failed(error, context.texts))
         return
-    await message.reply_text(render.reloaded(context.service.snapshot.manifest, context.texts))
+    await message.reply_text(render.reloaded(context.service.snapshot, context.texts))
 
 
 async def stats_command(update: Update, context: BotContext) -> None:
@@ -166,9 +167,7 @@ async def stats_command(update: Update, context: BotContext) -> None:
         await message.reply_text(render.notice(context.texts.not_allowed))
         return
     service = context.service
-    text = render.stats(
-        service.stats, context.shared.stats, service.snapshot.manifest, context.texts
-    )
+    text = render.stats(service.stats, context.shared.stats, service.snapshot, context.texts)
     await message.reply_text(text)
 
 
@@ -222,7 +221,7 @@ async def _refuse(update: Update, context: BotContext) -> None:
         await message.reply_text(render.notice(texts.private_bot))
 
 
-async def _slow_down(update: Update, context: BotContext, verdict: Verdict) -> None:
+async def _slow_down(update: Update, context: BotContext, admission: Admission) -> None:
     """Ask a user over the rate limit to wait; by message only the first time."""
     # A notice for every further message would be the very flood the limit stops. Queries
     # must be answered anyway (a button spins until then), and their answers are no messages.
@@ -234,5 +233,5 @@ async def _slow_down(update: Update, context: BotContext, verdict: Verdict) -> N
         await update.inline_query.answer(
             [], cache_time=INLINE_CACHE_SECONDS, is_personal=True, button=button
         )
-    elif update.effective_message is not None and verdict is Verdict.WARN:
+    elif update.effective_message is not None and admission is Admission.WARN:
         await update.effective_message.reply_text(render.slow_down(limit, texts))

@@ -19,7 +19,7 @@ from enum import StrEnum
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, ReplyKeyboardMarkup
 
-from service.records import Hit, Paragraph
+from records import Hit, Paragraph
 from service.replies import Reply
 from service.snapshot import Snapshot
 
@@ -67,17 +67,17 @@ def paragraph_ref(paragraph: Paragraph, room: int = MAX_CALLBACK_BYTES - 2) -> s
     bytes (a long document name), the id with a digest of the document name in its place."""
     if len(paragraph.id.encode()) <= room and not paragraph.id.startswith("#"):
         return paragraph.id
-    return "#" + _digest(paragraph.document) + paragraph.id.removeprefix(paragraph.document)
+    return "#" + _digest(paragraph.document_id) + paragraph.id.removeprefix(paragraph.document_id)
 
 
 def find_paragraph(ref: str, snapshot: Snapshot) -> Paragraph | None:
     """The paragraph `ref` names in the current index, or None if it is gone."""
     if not ref.startswith("#"):
-        return snapshot.paragraph(ref)
+        return snapshot.corpus.paragraph(ref)
     digest, rest = ref[1 : 1 + _DIGEST_CHARS], ref[1 + _DIGEST_CHARS :]
-    for document in snapshot.documents:
+    for document in snapshot.corpus.documents:
         if _digest(document.id) == digest:
-            return snapshot.paragraph(document.id + rest)
+            return snapshot.corpus.paragraph(document.id + rest)
     return None
 
 
@@ -131,7 +131,7 @@ def _fits(record: str) -> bool:
 
 def topic_label(paragraph: Paragraph, snapshot: Snapshot) -> str:
     """The short topic label of the interviewer question `paragraph` answers."""
-    return shorten(snapshot.label(paragraph), LABEL_CHARS)
+    return shorten(snapshot.corpus.label(paragraph), LABEL_CHARS)
 
 
 def item_label(paragraph: Paragraph, snapshot: Snapshot) -> str:
@@ -166,9 +166,9 @@ def passages_keyboard(reply: Reply, texts: Texts) -> InlineKeyboardMarkup:
     rows = []
     for hit in reply.passages:
         paragraph = hit.paragraph
-        if (paragraph.document, paragraph.answer_no) in seen:
+        if (paragraph.document_id, paragraph.answer_no) in seen:
             continue
-        seen.add((paragraph.document, paragraph.answer_no))
+        seen.add((paragraph.document_id, paragraph.answer_no))
         label = texts.whole_answer_of.format(label=topic_label(paragraph, reply.snapshot))
         rows.append([_button(label, Action.WHOLE, paragraph)])
     feedback = _feedback(reply.record_id)

@@ -17,11 +17,10 @@ from typing import TYPE_CHECKING
 
 from telegram import InlineQueryResultArticle, InputTextMessageContent
 
+from records import Decision, Document, Hit, Paragraph
 from service.answering import ServiceStats
 from service.citation import Citation, cite
-from service.decision import Decision
 from service.questions import QuestionError
-from service.records import Document, Hit, Manifest, Paragraph
 from service.replies import Reply
 from service.report import Report
 from service.snapshot import Snapshot
@@ -44,7 +43,7 @@ def _position(paragraph: Paragraph, texts: Texts) -> str:
 
 def _named(paragraph: Paragraph, snapshot: Snapshot, texts: Texts) -> list[Span]:
     """The topic label in bold, and the paragraph's place in its answer when it has several."""
-    spans = [Span(snapshot.label(paragraph), "b")]
+    spans = [Span(snapshot.corpus.label(paragraph), "b")]
     if paragraph.count > 1:
         spans.append(Span(f" · {_position(paragraph, texts)}"))
     return spans
@@ -73,10 +72,10 @@ def _sources(paragraphs: Sequence[Paragraph], snapshot: Snapshot, texts: Texts) 
     """One citation line a document: who said it, where and when, and the paragraph ids."""
     by_document: dict[str, list[Paragraph]] = {}
     for paragraph in paragraphs:
-        by_document.setdefault(paragraph.document, []).append(paragraph)
+        by_document.setdefault(paragraph.document_id, []).append(paragraph)
     rows = []
     for document_id, cited in by_document.items():
-        citation = cite(cited[0], snapshot.document(document_id))
+        citation = cite(cited[0], snapshot.corpus.document(document_id))
         ids = ", ".join(p.id for p in cited)
         rows.append([Span(texts.source.format(source=f"{citation.source} ({ids})"))])
     return lines(*rows)
@@ -99,7 +98,7 @@ def _paragraph_blocks(
     highlight: str | None = None,
     caveat: str | None = None,
 ) -> list[Block]:
-    citation = cite(paragraph, snapshot.document(paragraph.document))
+    citation = cite(paragraph, snapshot.corpus.document(paragraph.document_id))
     return [
         *([[Span(caveat, "i")]] if caveat else []),
         lines(_named(paragraph, snapshot, texts), _asked(paragraph, citation, texts)),
@@ -120,10 +119,10 @@ def paragraph(
 def whole_answer(paragraphs: Sequence[Paragraph], snapshot: Snapshot, texts: Texts) -> list[str]:
     """Every paragraph of one interview answer, in order, with its question and citation."""
     first = paragraphs[0]
-    citation = cite(first, snapshot.document(first.document))
+    citation = cite(first, snapshot.corpus.document(first.document_id))
     return pack(
         [
-            lines([Span(snapshot.label(first), "b")], _asked(first, citation, texts)),
+            lines([Span(snapshot.corpus.label(first), "b")], _asked(first, citation, texts)),
             lines(_speaker(citation, texts), [Span(first.text)]),
             *([Span(p.text)] for p in paragraphs[1:]),
             _sources(paragraphs, snapshot, texts),
@@ -182,7 +181,7 @@ def other_answers(
 
 def quotation(shown: Paragraph, snapshot: Snapshot) -> list[str]:
     """The paragraph in quotes and its source, as plain text to copy and paste."""
-    citation = cite(shown, snapshot.document(shown.document))
+    citation = cite(shown, snapshot.corpus.document(shown.document_id))
     return pack([[Span(citation.quotation(shown.text))]])
 
 
@@ -200,7 +199,7 @@ def inline_results(reply: Reply, texts: Texts) -> list[InlineQueryResultArticle]
 def _inline_article(
     hit: Hit, snapshot: Snapshot, texts: Texts, caveat: str | None
 ) -> InlineQueryResultArticle:
-    shown, label = hit.paragraph, snapshot.label(hit.paragraph)
+    shown, label = hit.paragraph, snapshot.corpus.label(hit.paragraph)
 
     def blocks(text: str) -> list[Block]:
         return _paragraph_blocks(shown, snapshot, texts, text, hit.highlight, caveat)
@@ -273,7 +272,7 @@ def query_error(error: QuestionError, limit: int, texts: Texts) -> str:
     return notice(texts.empty if error.kind == "empty" else texts.too_long.format(limit=limit))
 
 
-def stats(service: ServiceStats, bot: BotStats, index: Manifest, texts: Texts) -> str:
+def stats(service: ServiceStats, bot: BotStats, snapshot: Snapshot, texts: Texts) -> str:
     """The counters since start, and the index being served."""
     seconds = int(service.uptime)
     uptime = f"{seconds // 3600}:{seconds // 60 % 60:02}:{seconds % 60:02}"
@@ -282,11 +281,11 @@ def stats(service: ServiceStats, bot: BotStats, index: Manifest, texts: Texts) -
             uptime=uptime,
             answered=service.decisions[Decision.ANSWERED],
             uncertain=service.decisions[Decision.UNCERTAIN],
-            refused=service.decisions[Decision.NOT_COVERED],
+            not_covered=service.decisions[Decision.NOT_COVERED],
             limited=bot.limited,
-            paragraphs=index.count,
-            built_at=index.built_at,
-            build_seconds=index.build_seconds,
+            paragraphs=snapshot.manifest.count,
+            built_at=snapshot.manifest.built_at,
+            build_seconds=snapshot.manifest.build_seconds,
             reloads=service.reloads,
             failed_reloads=service.failed_reloads,
         )
@@ -322,8 +321,9 @@ def report(summary: Report, days: int, texts: Texts) -> str:
     return notice("\n".join(lines))
 
 
-def reloaded(index: Manifest, texts: Texts) -> str:
-    return notice(texts.reloaded.format(paragraphs=index.count, built_at=index.built_at))
+def reloaded(snapshot: Snapshot, texts: Texts) -> str:
+    manifest = snapshot.manifest
+    return notice(texts.reloaded.format(paragraphs=manifest.count, built_at=manifest.built_at))
 
 
 def reload_failed(error: str, texts: Texts) -> str:

@@ -11,8 +11,7 @@ from collections.abc import Sequence
 
 from telegram import InlineKeyboardMarkup, Message, ReplyKeyboardMarkup
 
-from service.decision import Decision
-from service.records import Paragraph
+from records import Decision, Paragraph
 from service.replies import Reply
 from service.snapshot import Snapshot
 

@@ -71,8 +71,8 @@ class Texts:
     reloading: str
     reloaded: str  # {paragraphs} {built_at}
     reload_failed: str  # {error}
-    # {uptime} {answered} {uncertain} {refused} {limited} {paragraphs} {built_at} {build_seconds}
-    # {reloads} {failed_reloads}
+    # {uptime} {answered} {uncertain} {not_covered} {limited} {paragraphs} {built_at}
+    # {build_seconds} {reloads} {failed_reloads}
     stats: str
 
 
@@ -144,7 +144,7 @@ RUSSIAN = Texts(
     reloaded="Индекс обновлён: {paragraphs} абзацев, собран {built_at}.",
     reload_failed="Индекс не обновлён, работает прежний. Ошибка: {error}",
     stats="Работаю {uptime}\n"
-    "Вопросов: с ответом {answered}, неуверенных {uncertain}, без ответа {refused}, "
+    "Вопросов: с ответом {answered}, неуверенных {uncertain}, без ответа {not_covered}, "
     "отклонено по лимиту {limited}\n"
     "Индекс: {paragraphs} абзацев, собран {built_at} за {build_seconds} с\n"
     "Перезагрузок индекса: {reloads}, неудачных: {failed_reloads}",
@@ -219,7 +219,7 @@ ENGLISH = Texts(
     reloaded="Index reloaded: {paragraphs} paragraphs, built {built_at}.",
     reload_failed="The index was not reloaded; the previous one keeps serving. Error: {error}",
     stats="Up for {uptime}\n"
-    "Questions: answered {answered}, uncertain {uncertain}, not covered {refused}, "
+    "Questions: answered {answered}, uncertain {uncertain}, not covered {not_covered}, "
     "over the rate limit {limited}\n"
     "Index: {paragraphs} paragraphs, built {built_at} in {build_seconds} s\n"
     "Index reloads: {reloads}, failed: {failed_reloads}",
@@ -294,7 +294,7 @@ KAZAKH = Texts(
     reloaded="Индекс жаңартылды: {paragraphs} абзац, құрастырылған уақыты {built_at}.",
     reload_failed="Индекс жаңартылмады, бұрынғысы жұмыс істеп тұр. Қате: {error}",
     stats="Жұмыс уақыты: {uptime}\n"
-    "Сұрақтар: жауап берілгені {answered}, сенімсізі {uncertain}, жауапсызы {refused}, "
+    "Сұрақтар: жауап берілгені {answered}, сенімсізі {uncertain}, жауапсызы {not_covered}, "
     "лимиттен асқаны {limited}\n"
     "Индекс: {paragraphs} абзац, құрастырылған уақыты {built_at}, {build_seconds} с\n"
     "Индексті қайта жүктеу: {reloads}, сәтсізі: {failed_reloads}",

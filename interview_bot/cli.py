@@ -1,4 +1,9 @@
-"""The `interview-bot` command line: set-up, the console, evaluation, and the servers."""
+"""The `interview-bot` command line: set-up, the console, evaluation, and the servers.
+
+Arguments are parsed before anything heavy loads: each command imports the model, the
+index and the web or bot frameworks inside its own function, so that `--help` and a
+refused question answer at once.
+"""
 
 from __future__ import annotations
 
@@ -9,32 +14,18 @@ from typing import Any
 
 import click
 
-from retrieval.corpus import CorpusError
-from retrieval.e5file import E5FileError
-from retrieval.index import IndexLoadError
-from retrieval.model import ModelError
-from service.encoder import quiet_libraries
-from service.evaluation import EvalSetError
-from service.settings import SettingsError
+from records.errors import UserError
+from service.runtime import quiet_libraries
 
 from . import build, console, owner, quality, servers
-
-# Errors a user can fix: one line on stderr, exit 1, no traceback.
-USER_ERRORS = (
-    CorpusError,
-    IndexLoadError,
-    ModelError,
-    SettingsError,
-    E5FileError,
-    EvalSetError,
-)
 
 
 class _Group(click.Group):
     def invoke(self, ctx: click.Context) -> Any:
         try:
             return super().invoke(ctx)
-        except USER_ERRORS as exc:
+        except UserError as exc:
+            # Errors a user can fix: one line on stderr, exit 1, no traceback.
             click.echo(f"error: {exc}", err=True)
             sys.exit(1)
 

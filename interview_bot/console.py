@@ -2,18 +2,18 @@
 
 from __future__ import annotations
 
-import json
 import sys
 from collections.abc import Iterable
+from typing import TYPE_CHECKING
 
 import click
 
-from service.answering import AnswerService
-from service.jsonview import error_json, reply_json
-from service.questions import QuestionError, check_question
+from service.questions import QuestionError, Refusal, check_question
 
-from . import render
 from .config import settings as _settings
+
+if TYPE_CHECKING:
+    from service.answering import AnswerService
 
 # Exit status of a refused question, as click gives for a bad argument.
 REFUSED = 2
@@ -42,14 +42,19 @@ def ask(ctx: click.Context, as_json: bool, top_k: int | None, question: tuple[st
         except QuestionError as error:
             refused = True
             if as_json:
-                click.echo(json.dumps(error_json(text, error), ensure_ascii=False))
+                click.echo(Refusal.of(text, error).model_dump_json())
             click.echo(f"error: {error}", err=True)
             continue
-        service = service or AnswerService.open(settings)
+        if service is None:
+            from service.answering import AnswerService
+
+            service = AnswerService.open(settings)
         (reply,) = service.answer([query], top_k)
         if as_json:
-            click.echo(json.dumps(reply_json(reply), ensure_ascii=False))
+            click.echo(reply.model_dump_json())
         else:
+            from . import render
+
             click.echo(render.reply_text(reply) + "\n")
     if refused:
         ctx.exit(REFUSED)
@@ -59,10 +64,14 @@ def ask(ctx: click.Context, as_json: bool, top_k: int | None, question: tuple[st
 @click.pass_context
 def chat(ctx: click.Context) -> None:
     """Ask questions interactively in the console (the bot's answers, without Telegram)."""
+    from service.answering import AnswerService
+
+    from . import render
+
     settings = _settings(ctx)
     click.echo("Loading the model and the index...", err=True)
     service = AnswerService.open(settings)
-    click.echo(render.chat_banner(service.snapshot.documents))
+    click.echo(render.chat_banner(service.snapshot.corpus.documents))
     while True:
         try:
             line = input("? ").strip()

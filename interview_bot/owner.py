@@ -10,19 +10,20 @@ from collections.abc import Sequence
 from dataclasses import asdict
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import click
-import numpy as np
-from sqlalchemy.exc import SQLAlchemyError
 
-from questionlog import Store, labelled, redact_url
-from service.encoder import Encoder
-from service.export import export_lines
-from service.report import Report, build_report
-from service.settings import Settings
+from records import Decision
 
 from .config import settings as _settings
+
+if TYPE_CHECKING:
+    import numpy as np
+
+    from questionlog.store import Store
+    from service.report import Report
+    from service.settings import Settings
 
 SINCE = click.option(
     "--since",
@@ -36,6 +37,11 @@ SINCE = click.option(
 
 def _store(settings: Settings) -> Store:
     """The log's database, or a one-line error saying which one could not be opened."""
+    from sqlalchemy.exc import SQLAlchemyError
+
+    from questionlog.redaction import redact_url
+    from questionlog.store import Store
+
     where = redact_url(settings.store.url) if settings.store.url else str(settings.store.path)
     if not settings.store.enabled:
         raise click.ClickException("the question log is off: [store] enabled = false")
@@ -57,12 +63,15 @@ def _since(days: int) -> date:
 @click.pass_context
 def report(ctx: click.Context, days: int, as_json: bool) -> None:
     """What users asked, what the interview could not answer, and which answers they disliked."""
+    from service.encoder import load_encoder
+    from service.report import build_report
+
     settings = _settings(ctx)
     with _store(settings) as store:
 
         def embed(texts: Sequence[str]) -> np.ndarray:
             # Loaded only when there are unanswered questions to group by meaning.
-            return Encoder.load(settings.model.spec()).queries(texts)
+            return load_encoder(settings.model.spec()).question_vectors(texts)
 
         result = build_report(store, embed, _since(days))
     click.echo(json.dumps(_json(result), ensure_ascii=False) if as_json else report_text(result))
@@ -83,6 +92,9 @@ def feedback() -> None:
 @click.pass_context
 def export(ctx: click.Context, days: int, out: Path | None) -> None:
     """Write the questions users labelled, and those not covered, as unreviewed eval-set lines."""
+    from questionlog.queries import labelled
+    from service.export import export_lines
+
     with _store(_settings(ctx)) as store:
         lines = export_lines(labelled(store, _since(days)))
     text = "".join(json.dumps(line, ensure_ascii=False) + "\n" for line in lines)
@@ -101,16 +113,16 @@ def report_text(report: Report) -> str:
         decisions[day.decision] += day.count
     lines = [
         f"Questions since {report.since}: {sum(decisions.values())} "
-        f"(answered {decisions['answered']}, uncertain {decisions['uncertain']}, "
-        f"not covered {decisions['not_covered']})"
+        f"(answered {decisions[Decision.ANSWERED]}, uncertain {decisions[Decision.UNCERTAIN]}, "
+        f"not covered {decisions[Decision.NOT_COVERED]})"
     ]
     per_day: dict[date, Counter[str]] = {}
     for day in report.days:
         per_day.setdefault(day.day, Counter())[day.decision] += day.count
     for day_date, counts in sorted(per_day.items()):
         lines.append(
-            f"  {day_date}  answered {counts['answered']:>4}  uncertain {counts['uncertain']:>4}"
-            f"  not covered {counts['not_covered']:>4}"
+            f"  {day_date}  answered {counts[Decision.ANSWERED]:>4}  uncertain "
+            f"{counts[Decision.UNCERTAIN]:>4}  not covered {counts[Decision.NOT_COVERED]:>4}"
         )
     lines.append("")
     lines.append(f"Not covered or uncertain, grouped by meaning ({len(report.unanswered)} groups):")

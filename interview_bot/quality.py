@@ -6,16 +6,14 @@ import json
 from collections.abc import Sequence
 from dataclasses import asdict
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import click
 
-from service.answering import AnswerService
-from service.encoder import Encoder
-from service.evaluation import Scores, evaluate, load_eval_set
-from service.fitting import fit
-from service.snapshot import open_snapshot
-
 from .config import settings as _settings
+
+if TYPE_CHECKING:
+    from service.evaluation import Scores
 
 DEFAULT_EVAL_SET = Path(__file__).resolve().parent.parent / "tests" / "eval_set.jsonl"
 
@@ -50,10 +48,16 @@ def evaluate_command(
     With --fit, the weights and thresholds are fitted on the dev half and written first;
     the scores are then those of the new fit.
     """
+    from service.answering import AnswerService
+    from service.encoder import load_encoder
+    from service.evaluation import evaluate, load_eval_set
+    from service.fitting import fit
+    from service.snapshot import open_snapshot
+
     settings = _settings(ctx)
     items = load_eval_set(eval_set)
     if refit:
-        encoder = Encoder.load(settings.model.spec(), settings.model.batch_size)
+        encoder = load_encoder(settings.model.spec(), settings.model.batch_size)
         params = fit(settings, encoder, items, eval_set)
         target = out or settings.search.decision
         params.save(target)

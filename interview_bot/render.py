@@ -11,9 +11,8 @@ from collections.abc import Sequence
 
 from bot.html import shorten
 from bot.texts import ENGLISH as TEXTS
+from records import Decision, Document, Hit
 from service.citation import cite
-from service.decision import Decision
-from service.records import Document, Hit
 from service.replies import Reply
 
 CHAT_HELP = (
@@ -34,7 +33,7 @@ def chat_banner(documents: Sequence[Document]) -> str:
 def reply_text(reply: Reply, width: int = 88) -> str:
     """The answer, the closest passages under a caveat, or a plain "not covered"."""
     if reply.decision is Decision.ANSWERED and reply.passages:
-        return _answer(reply, reply.passages[0], width)
+        return _answer(reply.passages[0], width)
     if reply.decision is Decision.UNCERTAIN and reply.passages:
         return _closest(reply, width)
     return _not_covered(reply, width)
@@ -52,20 +51,20 @@ def _cited(source: str, ids: str, width: int) -> list[str]:
     return [*lines, f"  {ids}"]
 
 
-def _place(hit: Hit, reply: Reply) -> str:
+def _place(hit: Hit) -> str:
     """The topic label, and the paragraph's place in its answer when it has several."""
     p = hit.paragraph
-    label = reply.snapshot.label(p)
-    return f"{label} · {TEXTS.position.format(n=p.position, m=p.count)}" if p.count > 1 else label
+    position = TEXTS.position.format(n=p.position, m=p.count)
+    return f"{hit.label} · {position}" if p.count > 1 else hit.label
 
 
-def _answer(reply: Reply, hit: Hit, width: int) -> str:
+def _answer(hit: Hit, width: int) -> str:
     p = hit.paragraph
-    citation = cite(p, reply.snapshot.document(p.document))
+    citation = cite(p, hit.document)
     asker = f"Q ({citation.asker}): " if citation.asker else "Q: "
     return "\n".join(
         [
-            _place(hit, reply),
+            _place(hit),
             *_wrapped(p.question, width, asker, INDENT),
             "",
             f"{citation.speaker or TEXTS.answer}:",
@@ -80,13 +79,12 @@ def _closest(reply: Reply, width: int) -> str:
     lines = [*_unmentioned(reply), TEXTS.uncertain, ""]
     for number, hit in enumerate(reply.passages, 1):
         where = f"({hit.paragraph.id}, similarity {hit.similarity:.3f})"
-        lines.append(f"{number}. {_place(hit, reply)} {where}")
+        lines.append(f"{number}. {_place(hit)} {where}")
         quoted = TEXTS.term.format(term=shorten(hit.highlight, SNIPPET_CHARS))
         lines.extend(_wrapped(quoted, width, INDENT, INDENT))
     sources: dict[str, list[str]] = {}
     for hit in reply.passages:
-        document = reply.snapshot.document(hit.paragraph.document)
-        sources.setdefault(cite(hit.paragraph, document).source, []).append(hit.paragraph.id)
+        sources.setdefault(cite(hit.paragraph, hit.document).source, []).append(hit.paragraph.id)
     lines.append("")
     for source, ids in sources.items():
         lines.extend(_cited(source, f"({', '.join(ids)})", width))
@@ -106,9 +104,8 @@ def _not_covered(reply: Reply, width: int) -> str:
     if reply.nearest_questions:
         lines.append(TEXTS.nearest_questions)
         for hit in reply.nearest_questions:
-            label = reply.snapshot.label(hit.paragraph)
             question = shorten(hit.paragraph.question, SNIPPET_CHARS)
             lines.extend(
-                _wrapped(f"{label} ({hit.paragraph.id}): {question}", width, "  - ", "    ")
+                _wrapped(f"{hit.label} ({hit.paragraph.id}): {question}", width, "  - ", "    ")
             )
     return "\n".join(lines)

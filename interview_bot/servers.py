@@ -6,20 +6,21 @@ from __future__ import annotations
 import logging
 import socket
 import time
+from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
 import click
 
 from bot.settings import bot_config
-from questionlog import url_password
-from service.answering import AnswerService
-from service.encoder import limit_threads
-from service.logs import setup_logging
 from web.settings import web_settings
 
-from . import serving
 from .config import config_file as _config
 from .config import settings as _settings
+
+if TYPE_CHECKING:
+    from contextlib import AbstractAsyncContextManager
+
+    from service.answering import AnswerService
 
 log = logging.getLogger(__name__)
 
@@ -112,6 +113,8 @@ def serve(
     """
     from bot.application import Webhook, build_application, serving_bot
 
+    from . import lifetime
+
     config = bot_config(_config(ctx))
     telegram = config.telegram
     if not telegram.token:
@@ -134,11 +137,13 @@ def serve(
     page = _listen(ctx, web_host, web_port) if with_web else None
     where = f"webhook on {listen}:{port}" if webhook else "long polling"
     service = _open_service(ctx, where)
-    frontends: list[serving.Frontend] = [serving_bot(build_application(service, config), webhook)]
+    frontends: list[AbstractAsyncContextManager[Any]] = [
+        serving_bot(build_application(service, config), webhook)
+    ]
     if page is not None:
         frontends.append(_page(ctx, service, page))
     try:
-        serving.run(service, frontends)
+        lifetime.run(service, frontends)
     except Exception:
         # Logged, so redacted: a traceback printed by Python could show the token.
         log.exception("the bot stopped on an error")
@@ -164,11 +169,15 @@ def _listen(
 def _serve_web(ctx: click.Context, sock: socket.socket) -> None:
     from web.server import url
 
+    from . import lifetime
+
     service = _open_service(ctx, f"the page on {url(sock)}")
-    serving.run(service, [_page(ctx, service, sock)])
+    lifetime.run(service, [_page(ctx, service, sock)])
 
 
-def _page(ctx: click.Context, service: AnswerService, sock: socket.socket) -> serving.Frontend:
+def _page(
+    ctx: click.Context, service: AnswerService, sock: socket.socket
+) -> AbstractAsyncContextManager[Any]:
     from web.app import create_app
     from web.server import serving_web, url
 
@@ -179,12 +188,19 @@ def _page(ctx: click.Context, service: AnswerService, sock: socket.socket) -> se
 
 def _open_service(ctx: click.Context, where: str) -> AnswerService:
     """The model and the index, loaded once for every front end of the process."""
+    from questionlog.redaction import url_password
+    from service.answering import AnswerService
+    from service.logs import setup_logging
+    from service.runtime import limit_threads
+
+    from . import lifetime
+
     settings, telegram = _settings(ctx), bot_config(_config(ctx)).telegram
     store_url = settings.store.url
     password = url_password(store_url) if store_url else None
     setup_logging([telegram.token, telegram.webhook_secret, password])
     click.echo("Loading the model and the index...", err=True)
-    with serving.stop_signals_while_loading():
+    with lifetime.stop_signals_while_loading():
         started = time.perf_counter()
         service = AnswerService.open(settings, log_questions=True)
     threads = limit_threads()
@@ -192,7 +208,7 @@ def _open_service(ctx: click.Context, where: str) -> AnswerService:
     log.info(
         "ready in %.1fs: %d documents, %s, %d encoder thread(s)",
         time.perf_counter() - started,
-        len(service.snapshot.documents),
+        len(service.snapshot.corpus.documents),
         where,
         threads,
     )

@@ -1,54 +1,10 @@
-"""The question log (issue 12): what users asked, how the bot decided, and what they
-thought of the answer, so that the owner can see what the interview does not answer and
-which answers were wrong.
+"""The question log: what users asked, how the service decided, and what they thought of
+the answer, so that the owner can see what the interviews do not answer and which answers
+were wrong.
 
-Front ends call `QuestionLog` (record, vote, prefer), which never waits for the database;
-the command line reads with `Store.open` and the functions of `queries`. No user ids,
-chat ids or names are ever stored. See `settings.StoreSettings` for the [store] section.
+Front ends reach it through the service, which calls `recorder.QuestionLog` (record, vote,
+prefer; it never waits for the database); the command line reads with `store.Store` and
+the functions of `queries`. No user ids, chat ids or names are ever stored. `settings`
+holds the [store] section. Import the module you need: this package imports nothing, so
+that reading settings does not load the database driver.
 """
-
-from questionlog.ids import RECORD_ID_LENGTH, is_record_id
-from questionlog.migrations import SchemaError
-from questionlog.queries import downvoted, labelled, questions_per_day, unanswered, vote_counts
-from questionlog.recorder import QuestionLog
-from questionlog.records import (
-    DayCount,
-    Decision,
-    Feedback,
-    FrontEnd,
-    Hit,
-    LogStats,
-    Question,
-    QuestionWithFeedback,
-    Vote,
-    VoteCounts,
-)
-from questionlog.redaction import redact_url, url_password
-from questionlog.settings import StoreSettings
-from questionlog.store import Store
-
-__all__ = [
-    "RECORD_ID_LENGTH",
-    "DayCount",
-    "Decision",
-    "Feedback",
-    "FrontEnd",
-    "Hit",
-    "LogStats",
-    "Question",
-    "QuestionLog",
-    "QuestionWithFeedback",
-    "SchemaError",
-    "Store",
-    "StoreSettings",
-    "Vote",
-    "VoteCounts",
-    "downvoted",
-    "is_record_id",
-    "labelled",
-    "questions_per_day",
-    "redact_url",
-    "unanswered",
-    "url_password",
-    "vote_counts",
-]

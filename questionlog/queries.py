@@ -5,21 +5,14 @@ means midnight UTC that day."""
 from __future__ import annotations
 
 from datetime import UTC, date, datetime, time
-from typing import Any, cast
+from typing import Any
 
 import sqlalchemy as sa
 
-from questionlog.records import (
-    DayCount,
-    Decision,
-    FrontEnd,
-    Question,
-    QuestionWithFeedback,
-    Vote,
-    VoteCounts,
-)
+from questionlog.records import DayCount, Question, QuestionWithFeedback, VoteCounts
 from questionlog.schema import feedback, questions
 from questionlog.store import Store
+from records import Decision, FrontEnd, Vote
 
 
 def questions_per_day(store: Store, since: date) -> list[DayCount]:
@@ -33,8 +26,7 @@ def questions_per_day(store: Store, since: date) -> list[DayCount]:
     )
     with store.engine.connect() as connection:
         return [
-            DayCount(d, cast(Decision, decision), n)
-            for d, decision, n in connection.execute(statement)
+            DayCount(d, Decision(decision), n) for d, decision, n in connection.execute(statement)
         ]
 
 
@@ -101,7 +93,7 @@ def _with_feedback(
     with store.engine.connect() as connection:
         return [
             QuestionWithFeedback(
-                _question(row), cast(Vote | None, row.vote), row.preferred_paragraph_id
+                _question(row), Vote(row.vote) if row.vote else None, row.preferred_paragraph_id
             )
             for row in connection.execute(statement)
         ]
@@ -111,10 +103,10 @@ def _question(row: Any) -> Question:
     return Question(
         id=row.id,
         at=row.at,
-        front_end=cast(FrontEnd, row.front_end),
+        front_end=FrontEnd(row.front_end),
         language=row.language,
         text=row.text,
-        decision=cast(Decision, row.decision),
+        decision=Decision(row.decision),
         hits=tuple((str(pid), float(score)) for pid, score in row.hits),
     )
 

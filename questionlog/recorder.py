@@ -13,28 +13,18 @@ import math
 from collections.abc import Iterable
 from datetime import timedelta
 from types import TracebackType
-from typing import cast
 
 from sqlalchemy.exc import SQLAlchemyError
 
 from questionlog.clock import Clock, utc_now
 from questionlog.ids import is_record_id, new_record_id
 from questionlog.migrations import SchemaError
-from questionlog.records import (
-    DECISIONS,
-    FRONT_ENDS,
-    VOTES,
-    Decision,
-    Feedback,
-    FrontEnd,
-    LogStats,
-    Question,
-    Vote,
-)
+from questionlog.records import Feedback, LogStats, Question
 from questionlog.settings import StoreSettings
 from questionlog.store import Store
 from questionlog.throttle import WarningThrottle
 from questionlog.writer import Writer
+from records import Decision, FrontEnd, Vote
 
 log = logging.getLogger(__name__)
 
@@ -96,10 +86,8 @@ class QuestionLog:
         end should pass (an unknown front end or decision, a score that is not finite),
         never for the database's sake.
         """
-        if front_end not in FRONT_ENDS:
-            raise ValueError(f"unknown front end {front_end!r}: one of {sorted(FRONT_ENDS)}")
-        if decision not in DECISIONS:
-            raise ValueError(f"unknown decision {decision!r}: one of {sorted(DECISIONS)}")
+        # Raise ValueError, naming the value, for what no enumeration member is.
+        where, decided = FrontEnd(front_end), Decision(decision)
         kept = tuple((_storable(str(pid)), float(score)) for pid, score in hits)
         if not all(math.isfinite(score) for _, score in kept):
             raise ValueError(f"scores must be finite numbers: {kept}")
@@ -108,10 +96,10 @@ class QuestionLog:
         question = Question(
             id=new_record_id(),
             at=self._clock(),
-            front_end=cast(FrontEnd, str(front_end)),
+            front_end=where,
             language=_storable(language[:_MAX_LANGUAGE]) if language else None,
             text=_storable(text),
-            decision=cast(Decision, str(decision)),
+            decision=decided,
             hits=kept,
         )
         return question.id if self._writer.submit(question) else None
@@ -119,9 +107,7 @@ class QuestionLog:
     def vote(self, record_id: str, vote: str) -> bool:
         """A 👍 ("up") or 👎 ("down") on a recorded answer; the latest vote counts. False
         when it will not be written (disabled, queue full, or an id this log never made)."""
-        if vote not in VOTES:
-            raise ValueError(f"unknown vote {vote!r}: one of {sorted(VOTES)}")
-        return self._feedback(record_id, vote=cast(Vote, str(vote)))
+        return self._feedback(record_id, vote=Vote(vote))
 
     def prefer(self, record_id: str, paragraph_id: str) -> bool:
         """The user opened `paragraph_id` after the answer to `record_id`: the paragraph

@@ -8,16 +8,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date, datetime
-from typing import Literal, get_args
 
-FrontEnd = Literal["bot", "inline", "page", "api"]
-Decision = Literal["answered", "uncertain", "not_covered"]
-Vote = Literal["up", "down"]
-FRONT_ENDS: frozenset[str] = frozenset(get_args(FrontEnd))
-DECISIONS: frozenset[str] = frozenset(get_args(Decision))
-VOTES: frozenset[str] = frozenset(get_args(Vote))
+from records import Decision, FrontEnd, Vote
 
-Hit = tuple[str, float]  # (paragraph id, score), best first
+ScoredId = tuple[str, float]  # (paragraph id, score) of a hit, best first
 
 
 @dataclass(frozen=True)
@@ -28,7 +22,7 @@ class Question:
     language: str | None
     text: str
     decision: Decision
-    hits: tuple[Hit, ...]
+    hits: tuple[ScoredId, ...]
 
     @property
     def shown_paragraph_id(self) -> str | None:

@@ -28,6 +28,8 @@ from functools import cached_property
 from pathlib import Path
 from typing import Any
 
+from records import Document, Paragraph, UserError
+
 MAX_PARAGRAPH_CHARS = 20_000
 # A topic labels a button: it must fit on one.
 MAX_TOPIC_CHARS = 40
@@ -56,7 +58,7 @@ def _one_line(text: str) -> str:
     return "".join(c if c.isprintable() else repr(c)[1:-1] for c in text)
 
 
-class CorpusError(Exception):
+class CorpusError(UserError):
     """A corpus file that cannot be used, with where and why."""
 
     def __init__(self, path: Path, line: int | None, reason: str) -> None:
@@ -72,55 +74,52 @@ class CorpusError(Exception):
 
 
 @dataclass(frozen=True)
-class Document:
-    id: str
-    title: str
-    path: Path
-    date: str | None = None
-    interviewee: str | None = None  # who answers
-    interviewer: str | None = None  # who asks
-    outlet: str | None = None  # the publication the interview appeared in
-    source_url: str | None = None
-    language: str = "ru"
-    # A short label for each interviewer question, in order; empty when the sidecar gives
-    # none (the index then derives them).
-    topics: tuple[str, ...] = ()
-
-
-@dataclass(frozen=True)
-class Paragraph:
-    id: str
-    document: str
-    question: str
-    section: str | None
-    answer_no: int
-    position: int
-    count: int
-    text: str
-    line: int
-
-
-@dataclass(frozen=True)
 class Corpus:
+    """Every document and paragraph of a corpus, in order, and the one place to look one up."""
+
     documents: tuple[Document, ...]
     paragraphs: tuple[Paragraph, ...]
     fingerprint: str
 
-    def document(self, doc_id: str) -> Document:
-        for document in self.documents:
-            if document.id == doc_id:
-                return document
-        raise KeyError(doc_id)
+    def document(self, document_id: str) -> Document:
+        return self._documents[document_id]
+
+    def paragraph(self, paragraph_id: str) -> Paragraph | None:
+        return self._paragraphs.get(paragraph_id)
 
     def answer(self, paragraph: Paragraph) -> tuple[Paragraph, ...]:
-        return self._answers[(paragraph.document, paragraph.answer_no)]
+        """Every paragraph of the interview answer `paragraph` belongs to, in order."""
+        return self._answers[paragraph.answer_key]
+
+    def label(self, paragraph: Paragraph) -> str:
+        """The topic label of the interviewer question `paragraph` answers."""
+        return self.document(paragraph.document_id).topic(paragraph.answer_no)
+
+    def questions(self, document: Document) -> int:
+        """How many interviewer questions `document` has."""
+        return max(p.answer_no for p in self._by_document[document.id])
+
+    @cached_property
+    def _documents(self) -> dict[str, Document]:
+        return {d.id: d for d in self.documents}
+
+    @cached_property
+    def _paragraphs(self) -> dict[str, Paragraph]:
+        return {p.id: p for p in self.paragraphs}
 
     @cached_property
     def _answers(self) -> dict[tuple[str, int], tuple[Paragraph, ...]]:
         answers: dict[tuple[str, int], list[Paragraph]] = {}
         for paragraph in self.paragraphs:
-            answers.setdefault((paragraph.document, paragraph.answer_no), []).append(paragraph)
+            answers.setdefault(paragraph.answer_key, []).append(paragraph)
         return {key: tuple(paragraphs) for key, paragraphs in answers.items()}
+
+    @cached_property
+    def _by_document(self) -> dict[str, list[Paragraph]]:
+        by_document: dict[str, list[Paragraph]] = {}
+        for paragraph in self.paragraphs:
+            by_document.setdefault(paragraph.document_id, []).append(paragraph)
+        return by_document
 
 
 def parse_document(path: Path) -> tuple[Document, tuple[Paragraph, ...]]:
@@ -217,7 +216,9 @@ def _parse(
         parser.feed(number, line)
     paragraphs = parser.finish()
     questions = paragraphs[-1].answer_no
-    if topics and len(topics) != questions:
+    # Fewer labels than questions is a question added since the sidecar was written: the
+    # index derives the missing labels. More cannot be matched to the questions.
+    if len(topics) > questions:
         reason = f"'topics' has {len(topics)} labels, {path.name} has {questions} questions"
         raise CorpusError(sidecar, None, reason)
     return document, paragraphs
@@ -328,7 +329,7 @@ class _Parser:
             self.records.append(
                 Paragraph(
                     id=f"{document}/{self.answer_no}.{position}",
-                    document=document,
+                    document_id=document,
                     question=" ".join(self.question),
                     section=self.section,
                     answer_no=self.answer_no,

@@ -10,25 +10,29 @@ while questions go on being answered.
 from __future__ import annotations
 
 import asyncio
-import dataclasses
 import logging
 import time
 from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
+from typing import TYPE_CHECKING
 
-from questionlog import FrontEnd, QuestionLog, Store, Vote
-from retrieval.search import Ranking
+from records import Decision, FrontEnd, Vote
+from records.errors import first_line
 
 from .batching import Batcher
-from .decision import MAX_SHOWN, Decision
-from .encoder import Encoder
+from .decision import MAX_SHOWN
+from .encoder import Encoder, load_encoder
 from .questions import check_question
 from .replies import Reply
 from .report import Report, build_report
 from .settings import Settings
 from .snapshot import Snapshot, open_snapshot, rebuild_index, stale_reason
+
+if TYPE_CHECKING:
+    from questionlog.recorder import QuestionLog
+    from retrieval.ranking.ranker import Ranking
 
 log = logging.getLogger(__name__)
 
@@ -77,8 +81,12 @@ class AnswerService:
         Servers log their users' questions ([store]); the command line does not.
         """
         snapshot = open_snapshot(settings)
-        encoder = Encoder.load(settings.model.spec(), settings.model.batch_size)
-        log = QuestionLog.open(settings.store) if log_questions else None
+        encoder = load_encoder(settings.model.spec(), settings.model.batch_size)
+        log = None
+        if log_questions:
+            from questionlog.recorder import QuestionLog
+
+            log = QuestionLog.open(settings.store)
         return cls(settings, encoder, snapshot, log)
 
     def warm_up(self) -> None:
@@ -102,10 +110,10 @@ class AnswerService:
             return []
         # Read once: a reload may swap it, and this batch stays on one index.
         snapshot = self._snapshot
-        passes = self.encoder.questions(questions)
+        passes = self.encoder.question_passes(questions)
         k = top_k or self.settings.search.top_k
         # Ranked at least as deep as an uncertain reply shows, whatever k the hits are cut to.
-        rankings = snapshot.searcher.rank(questions, passes, max(k, MAX_SHOWN))
+        rankings = snapshot.ranker.rank(questions, passes, max(k, MAX_SHOWN))
         return [self._reply(r, snapshot, k) for r in rankings]
 
     async def ask(
@@ -127,7 +135,7 @@ class AnswerService:
             return reply
         hits = [(hit.paragraph.id, hit.score) for hit in reply.hits]
         record_id = self.log.record(front_end, reply.query, reply.decision, hits, language)
-        return dataclasses.replace(reply, record_id=record_id)
+        return reply if record_id is None else reply.with_record(record_id)
 
     def vote(self, record_id: str, vote: Vote) -> bool:
         """👍 ("up") or 👎 ("down") on a logged reply; False when it cannot be recorded."""
@@ -143,9 +151,11 @@ class AnswerService:
         Raises when the log is off or its database cannot be opened."""
         if not self.settings.store.enabled:
             raise RuntimeError("the question log is off ([store] enabled = false)")
+        from questionlog.store import Store
+
         since = (datetime.now(UTC) - timedelta(days=days)).date()
         with Store.open(self.settings.store) as store:
-            return build_report(store, self.encoder.queries, since)
+            return build_report(store, self.encoder.question_vectors, since)
 
     async def reload(self) -> Snapshot:
         """Serve the corpus as it is now, rebuilding the index if it changed.
@@ -199,7 +209,7 @@ class AnswerService:
         k = max(top_k or self.settings.search.top_k for _, top_k in items)
         replies = self.answer([question for question, _ in items], k)
         return [
-            _trim(reply, top_k or self.settings.search.top_k)
+            reply.trimmed(top_k or self.settings.search.top_k)
             for reply, (_, top_k) in zip(replies, items, strict=True)
         ]
 
@@ -214,13 +224,4 @@ class AnswerService:
             uncovered_terms=verdict.uncovered_terms,
             nearest_questions=ranking.nearest_questions,
             position=ranking.position,
-            snapshot=snapshot,
-        )
-
-
-def first_line(error: BaseException) -> str:
-    return (str(error).strip().splitlines() or [type(error).__name__])[0]
-
-
-def _trim(reply: Reply, k: int) -> Reply:
-    return reply if len(reply.hits) <= k else dataclasses.replace(reply, hits=reply.hits[:k])
+        ).made_from(snapshot)

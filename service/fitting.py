@@ -30,12 +30,12 @@ from typing import Any
 
 import numpy as np
 
-from retrieval import terms
-from retrieval.model import model_fingerprint
-from retrieval.search import Evidence, Searcher
-from retrieval.signals import SIGNALS, zscore
-from retrieval.terms import LANGUAGES
-from retrieval.views import RECIPE
+from retrieval.indexing.views import RECIPE
+from retrieval.model.loading import model_fingerprint
+from retrieval.ranking.ranker import Evidence, Ranker
+from retrieval.signals import terms
+from retrieval.signals.scoring import SIGNALS, zscore
+from retrieval.signals.terms import LANGUAGES
 
 from .decision import (
     MAX_SHOWN,
@@ -78,9 +78,9 @@ def fit(
     dev = [item for item in items if item.half == "dev"]
     index = open_index(settings)
     # Evidence holds every signal's raw scores: the weights given here only order the hits.
-    searcher = Searcher(index, {"dense": 1.0})
+    ranker = Ranker(index, {"dense": 1.0})
     questions = [item.question for item in dev]
-    rankings = searcher.rank(questions, encoder.questions(questions), 1)
+    rankings = ranker.rank(questions, encoder.question_passes(questions), 1)
     spec = settings.model.spec()
     fitted_for = FittedFor(
         model=spec.name,

@@ -2,33 +2,66 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
-from retrieval.search import Hit
+from pydantic import Field, PrivateAttr, computed_field
 
-from .decision import Decision
-from .snapshot import Snapshot
+from records import Decision, Hit
+from records.base import Record, Score
+
+if TYPE_CHECKING:
+    from .snapshot import Snapshot
 
 
-@dataclass(frozen=True)
-class Reply:
-    query: str
+class Reply(Record):
+    """One question's reply: what `ask --json` prints, what /api/search returns, what the
+    bot and the CLI render.
+
+    The fields marked `exclude` are for the front ends that draw more than the API says
+    (the passages shown, "did you mean", the map); they are not part of the JSON.
+    """
+
+    query: str = Field(description="the question as searched (whitespace collapsed)")
     decision: Decision
-    confidence: float  # calibrated probability that the best hit is a right answer
-    hits: tuple[Hit, ...]  # best first
-    passages: tuple[Hit, ...]  # what is shown: the best hit, the closest few, or nothing
-    # Words of the question the interview never mentions: why it is not covered.
-    uncovered_terms: tuple[str, ...]
+    confidence: Score = Field(description="calibrated probability that the first hit is right")
+    uncovered_terms: tuple[str, ...] = Field(
+        description="words of the question the interview does not mention (why it is not "
+        "covered, or why an answer is only uncertain)"
+    )
+    hits: tuple[Hit, ...] = Field(description="the closest paragraphs, best first")
+    # What is shown: the best hit, the closest few, or nothing.
+    passages: tuple[Hit, ...] = Field(default=(), exclude=True)
     # The closest distinct interviewer questions, for "did you mean".
-    nearest_questions: tuple[Hit, ...]
-    position: tuple[float, float]  # where the question lands on the snapshot's corpus map
-    snapshot: Snapshot = field(repr=False)  # the index these hits come from
-    record_id: str | None = None  # the question log's id, for feedback on this reply
+    nearest_questions: tuple[Hit, ...] = Field(default=(), exclude=True)
+    # Where the question lands on the corpus map.
+    position: tuple[float, float] = Field(default=(0.0, 0.0), exclude=True)
+    # The question log's id, for feedback on this reply (the API sends it in a header).
+    record_id: str | None = Field(default=None, exclude=True)
+    _snapshot: Snapshot | None = PrivateAttr(default=None)
 
+    @computed_field  # type: ignore[prop-decorator]
     @property
     def answered(self) -> bool:
+        """True only when the first hit is presented as the answer."""
         return self.decision is Decision.ANSWERED
 
     @property
     def best(self) -> Hit | None:
         return self.hits[0] if self.hits else None
+
+    @property
+    def snapshot(self) -> Snapshot:
+        """The index these hits come from (set by the service that made the reply)."""
+        assert self._snapshot is not None, "a reply made outside the service has no snapshot"
+        return self._snapshot
+
+    def made_from(self, snapshot: Snapshot) -> Reply:
+        self._snapshot = snapshot
+        return self
+
+    def with_record(self, record_id: str) -> Reply:
+        return self.model_copy(update={"record_id": record_id})
+
+    def trimmed(self, k: int) -> Reply:
+        """The reply with its hits cut to `k` (what is shown stays)."""
+        return self if len(self.hits) <= k else self.model_copy(update={"hits": self.hits[:k]})

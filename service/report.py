@@ -17,17 +17,9 @@ from datetime import date
 
 import numpy as np
 
-from questionlog import (
-    DayCount,
-    Question,
-    QuestionWithFeedback,
-    Store,
-    VoteCounts,
-    downvoted,
-    questions_per_day,
-    unanswered,
-    vote_counts,
-)
+from questionlog.queries import downvoted, questions_per_day, unanswered, vote_counts
+from questionlog.records import DayCount, Question, QuestionWithFeedback, VoteCounts
+from questionlog.store import Store
 
 # Question texts to normalised vectors (the encoder's queries()).
 Embed = Callable[[Sequence[str]], np.ndarray]

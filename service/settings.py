@@ -18,7 +18,8 @@ from types import UnionType
 from typing import Any, TypeVar, Union, get_args, get_origin, get_type_hints
 
 from questionlog.settings import StoreSettings
-from retrieval.model import ModelSpec
+from records.errors import UserError
+from retrieval.model.spec import ModelSpec
 
 CONFIG_ENV = "INTERVIEW_BOT_CONFIG"
 STORE_URL_ENV = "INTERVIEW_BOT_STORE_URL"
@@ -26,7 +27,7 @@ STORE_URL_ENV = "INTERVIEW_BOT_STORE_URL"
 T = TypeVar("T")
 
 
-class SettingsError(ValueError):
+class SettingsError(UserError, ValueError):
     """config.toml is missing, malformed, or has a field of the wrong type."""
 
 

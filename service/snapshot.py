@@ -2,9 +2,9 @@
 
 A reply keeps the snapshot that produced it, so that a reply rendered after a reload still
 shows the paragraphs, documents and whole answers of the index that chose them. Front ends
-read the corpus through a snapshot and never touch the index itself. A snapshot also holds
-the decision it was opened with (decision.json, read again at each reload), so that the
-ranking weights and the decision that reads their scores always come from one fit.
+read the corpus through `snapshot.corpus` and never touch the index itself. A snapshot also
+holds the decision it was opened with (decision.json, read again at each reload), so that
+the ranking weights and the decision that reads their scores always come from one fit.
 """
 
 from __future__ import annotations
@@ -12,16 +12,11 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from retrieval.corpus import Document, Paragraph, load_corpus
-from retrieval.index import (
-    LoadedIndex,
-    Manifest,
-    PassageEncoder,
-    build_index,
-    index_status,
-    load_index,
-)
-from retrieval.search import Searcher
+from records import Paragraph
+from retrieval.corpus import Corpus, load_corpus
+from retrieval.indexing.build import PassageEncoder, build_index
+from retrieval.indexing.loading import LoadedIndex, Manifest, index_status, load_index
+from retrieval.ranking.ranker import Ranker
 
 from .decision import DecisionParams, Policy, load_decision
 from .settings import Settings
@@ -29,51 +24,35 @@ from .settings import Settings
 
 @dataclass(frozen=True)
 class Snapshot:
-    """The corpus records and facts of one index build, and the decision over its rankings."""
+    """One index build being served, and the decision over its rankings."""
 
-    searcher: Searcher = field(repr=False)
+    index: LoadedIndex = field(repr=False)
+    ranker: Ranker = field(repr=False)
     policy: Policy = field(repr=False)
 
     @property
-    def documents(self) -> tuple[Document, ...]:
-        return self.searcher.documents
-
-    @property
-    def paragraphs(self) -> tuple[Paragraph, ...]:
-        return self.searcher.index.paragraphs
-
-    def document(self, doc_id: str) -> Document:
-        return self.searcher.document(doc_id)
-
-    def paragraph(self, paragraph_id: str) -> Paragraph | None:
-        return self.searcher.paragraph(paragraph_id)
-
-    def whole_answer(self, paragraph: Paragraph) -> tuple[Paragraph, ...]:
-        """Every paragraph of the interview answer `paragraph` belongs to, in order."""
-        return self.searcher.whole_answer(paragraph)
-
-    def label(self, paragraph: Paragraph) -> str:
-        """A short topic label for the interviewer question `paragraph` answers."""
-        return self.searcher.label(paragraph)
-
-    def map_points(self) -> list[tuple[Paragraph, float, float]]:
-        """Every paragraph on the corpus map (a question's reply has its own `position`)."""
-        points = self.searcher.index.map_points
-        return [(p, float(x), float(y)) for p, (x, y) in zip(self.paragraphs, points, strict=True)]
+    def corpus(self) -> Corpus:
+        """The documents and paragraphs of this build, every question labelled."""
+        return self.index.corpus
 
     @property
     def manifest(self) -> Manifest:
-        return self.searcher.index.manifest
+        return self.index.manifest
+
+    @property
+    def build_id(self) -> str:
+        return self.index.build_id
 
     @property
     def answer_confidence(self) -> float:
         """The confidence a reply needs to be answered (the decision's fitted threshold)."""
         return self.policy.params.t_answer
 
-    @property
-    def build_id(self) -> str:
-        """Names this index build: each build is published in a folder of its own."""
-        return self.searcher.index.path.name
+    def map_points(self) -> list[tuple[Paragraph, float, float]]:
+        """Every paragraph on the corpus map (a question's reply has its own `position`)."""
+        points = self.index.map_points
+        paragraphs = self.corpus.paragraphs
+        return [(p, float(x), float(y)) for p, (x, y) in zip(paragraphs, points, strict=True)]
 
 
 def rebuild_index(
@@ -105,4 +84,4 @@ def open_snapshot(settings: Settings, decision: DecisionParams | None = None) ->
     index = open_index(settings)
     spec = settings.model.spec()
     params = decision or load_decision(settings.search.decision, spec, index.signals.available)
-    return Snapshot(Searcher(index, params.weights), Policy(params))
+    return Snapshot(index, Ranker(index, params.weights), Policy(params))

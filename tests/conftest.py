@@ -14,16 +14,18 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from fake_telegram import FakeTelegram
 
 from bot.application import BotApplication, build_application, serving_bot
 from bot.settings import BotConfig, BotSettings, TelegramSettings
-from questionlog import QuestionLog, StoreSettings
+from questionlog.recorder import QuestionLog
+from questionlog.settings import StoreSettings
 from service.answering import AnswerService
-from service.encoder import Encoder, quiet_libraries
+from service.encoder import Encoder, load_encoder
 from service.replies import Reply
+from service.runtime import quiet_libraries
 from service.settings import Settings, load_settings
 from service.snapshot import open_snapshot, rebuild_index
+from testkit.fake_telegram import FakeTelegram
 
 ROOT = Path(__file__).resolve().parent.parent
 MODEL_CACHE = ROOT / ".cache" / "models"
@@ -72,7 +74,7 @@ def encoder(tmp_path_factory: pytest.TempPathFactory) -> Encoder:
     """The real model, loaded once for the session."""
     quiet_libraries()
     settings = load_settings(write_config(tmp_path_factory.mktemp("model")), env={})
-    return Encoder.load(settings.model.spec())
+    return load_encoder(settings.model.spec())
 
 
 @pytest.fixture(scope="session")
@@ -92,7 +94,7 @@ def open_service(settings: Settings, encoder: Encoder) -> AnswerService:
 
 @pytest.fixture
 def store(tmp_path: Path) -> StoreSettings:
-    """A question log in a fresh SQLite file (tests/questionlog_db.py has PostgreSQL too)."""
+    """A question log in a fresh SQLite file (testkit/postgres.py has PostgreSQL too)."""
     return StoreSettings(path=tmp_path / "questions.sqlite3")
 
 

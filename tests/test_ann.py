@@ -8,8 +8,7 @@ import faiss
 import numpy as np
 import pytest
 
-from retrieval import ann
-from retrieval.index import make_faiss_index
+from retrieval.indexing import ann
 
 DIM = 384
 
@@ -44,7 +43,7 @@ def recall_at_10(index: faiss.Index, corpus: np.ndarray, queries: np.ndarray) ->
 
 
 def test_small_corpus_is_searched_exactly(corpus: np.ndarray) -> None:
-    index = make_faiss_index(corpus[:50])
+    index = ann.make_index(corpus[:50])
     assert type(index) is faiss.IndexFlatIP
     assert index.ntotal == 50
     assert ann.describe(index) == "IndexFlatIP"

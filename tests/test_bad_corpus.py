@@ -13,8 +13,8 @@ from click.testing import CliRunner
 from conftest import write_config
 
 from interview_bot.cli import cli
-from retrieval.index import load_index
-from retrieval.search import Searcher
+from retrieval.indexing.loading import load_index
+from retrieval.ranking.ranker import Ranker
 from service.settings import load_settings
 
 
@@ -106,5 +106,7 @@ def test_bad_corpus_is_refused_and_the_index_kept(
     settings = load_settings(config, env={})
     kept = load_index(settings.index.dir, settings.model.spec())
     question = "Следующий форум планируется провести в Астрахани"
-    (ranking,) = Searcher(kept, {"dense": 1.0}).rank([question], encoder.questions([question]), 1)
+    (ranking,) = Ranker(kept, {"dense": 1.0}).rank(
+        [question], encoder.question_passes([question]), 1
+    )
     assert ranking.best.paragraph.id == "interview/2.2"

@@ -24,7 +24,6 @@ import pytest
 import sqlalchemy as sa
 from click.testing import CliRunner
 from conftest import ask, running_bot, talking_to
-from fake_telegram import Call, FakeTelegram, free_port, parse_telegram_html
 
 from bot.application import ALLOWED_UPDATES, BotApplication, Webhook, build_application, serving_bot
 from bot.context import shared_of
@@ -33,14 +32,15 @@ from bot.keyboards import item_label
 from bot.render import QUERY_CHARS, SNIPPET_CHARS
 from bot.texts import ENGLISH, KAZAKH, LANGUAGES, RUSSIAN
 from interview_bot.cli import cli
-from questionlog import Store, StoreSettings
 from questionlog.schema import feedback, questions
+from questionlog.settings import StoreSettings
+from questionlog.store import Store
+from records import Decision, Hit, Paragraph
 from service.answering import AnswerService
-from service.decision import Decision
 from service.logs import REDACTED, RedactSecrets
-from service.records import Hit, Paragraph
 from service.replies import Reply
 from service.settings import Settings
+from testkit.fake_telegram import Call, FakeTelegram, free_port, parse_telegram_html
 
 Json = dict[str, Any]
 
@@ -118,11 +118,12 @@ def forcing(
 
     def forced(questions: Sequence[str], top_k: int | None = None) -> list[Reply]:
         return [
-            dataclasses.replace(
-                reply,
-                decision=decision,
-                passages=() if decision is Decision.NOT_COVERED else reply.hits[:shown],
-                uncovered_terms=uncovered,
+            reply.model_copy(
+                update={
+                    "decision": decision,
+                    "passages": () if decision is Decision.NOT_COVERED else reply.hits[:shown],
+                    "uncovered_terms": uncovered,
+                }
             )
             for reply in answer(questions, top_k)
         ]
@@ -148,12 +149,13 @@ async def toast(tg: FakeTelegram, data: str, message: Json, **options: Any) -> s
 def heading(service: AnswerService, paragraph: Paragraph, texts: Any = RUSSIAN) -> str:
     """How an answer starts: its topic and place, then who asked what."""
     place = texts.position.format(n=paragraph.position, m=paragraph.count)
-    return f"{service.snapshot.label(paragraph)} · {place}\n{texts.question}: {paragraph.question}"
+    label = service.snapshot.corpus.label(paragraph)
+    return f"{label} · {place}\n{texts.question}: {paragraph.question}"
 
 
 def cited(service: AnswerService, *paragraphs: Paragraph, texts: Any = RUSSIAN) -> str:
     """The citation line under paragraphs of the seed interview (no date, no link yet)."""
-    document = service.snapshot.documents[0]
+    document = service.snapshot.corpus.documents[0]
     ids = ", ".join(p.id for p in paragraphs)
     return texts.source.format(source=f"{document.interviewee}, «{document.title}» ({ids})")
 
@@ -163,7 +165,7 @@ def listed(service: AnswerService, hit: Hit, texts: Any = RUSSIAN) -> str:
     p = hit.paragraph
     place = texts.position.format(n=p.position, m=p.count)
     quoted = texts.term.format(term=shorten(hit.highlight, SNIPPET_CHARS))
-    return f"{service.snapshot.label(p)} · {place}\n{quoted}"
+    return f"{service.snapshot.corpus.label(p)} · {place}\n{quoted}"
 
 
 # ---- questions -----------------------------------------------------------------------
@@ -173,14 +175,14 @@ async def test_question_gets_its_paragraph_as_a_reply(
     bot: BotApplication, tg: FakeTelegram, service: AnswerService
 ) -> None:
     assert best_id(service, TREATY) == "interview/2.2"  # the premise, checked on the real index
-    expected = service.snapshot.paragraph("interview/2.2")
+    expected = service.snapshot.corpus.paragraph("interview/2.2")
     assert expected is not None
     update = tg.text_update(TREATY)
     pushed = time.monotonic()
     answer = await reply(tg, update)
     latency = calls(tg, "sendMessage")[0].time - pushed
 
-    speaker = service.snapshot.documents[0].interviewee
+    speaker = service.snapshot.corpus.documents[0].interviewee
     assert answer["text"] == (
         f"{heading(service, expected)}\n\n{speaker}:\n{expected.text}\n\n{cited(service, expected)}"
     )
@@ -189,7 +191,7 @@ async def test_question_gets_its_paragraph_as_a_reply(
     best = ask(service, TREATY).best
     assert best is not None and best.highlight != expected.text
     assert best.highlight.startswith("Идеальным было бы его подписание")
-    label = service.snapshot.label(expected)
+    label = service.snapshot.corpus.label(expected)
     assert label == "Новый договор с Россией"  # the seed sidecar's topic
     assert entity_texts(answer, "bold") == [label, best.highlight]
     assert entity_texts(answer, "italic") == [f"Вопрос: {expected.question}"]
@@ -278,13 +280,13 @@ async def test_whole_answer_shows_every_paragraph_in_order(
     question = tg.text_update(TREATY)
     answer = await reply(tg, question)
     whole = await press(tg, "w:interview/2.2", answer)
-    shown = service.snapshot.paragraph("interview/2.2")
+    shown = service.snapshot.corpus.paragraph("interview/2.2")
     assert shown is not None
-    paragraphs = service.snapshot.whole_answer(shown)
+    paragraphs = service.snapshot.corpus.answer(shown)
     assert [p.id for p in paragraphs] == ["interview/2.1", "interview/2.2", "interview/2.3"]
-    speaker = service.snapshot.documents[0].interviewee
+    speaker = service.snapshot.corpus.documents[0].interviewee
     assert whole["text"] == (
-        f"{service.snapshot.label(shown)}\nВопрос: {shown.question}\n\n{speaker}:\n"
+        f"{service.snapshot.corpus.label(shown)}\nВопрос: {shown.question}\n\n{speaker}:\n"
         + "\n\n".join(p.text for p in paragraphs)
         + f"\n\n{cited(service, *paragraphs)}"
     )
@@ -296,10 +298,10 @@ async def test_cite_sends_a_ready_quotation(
     bot: BotApplication, tg: FakeTelegram, service: AnswerService
 ) -> None:
     answer = await reply(tg, tg.text_update(ORBIT))
-    orbit = service.snapshot.paragraph(best_id(service, ORBIT))
+    orbit = service.snapshot.corpus.paragraph(best_id(service, ORBIT))
     assert orbit is not None
     quotation = await press(tg, f"c:{orbit.id}", answer)
-    document = service.snapshot.documents[0]
+    document = service.snapshot.corpus.documents[0]
     assert quotation["text"] == (
         f"«{orbit.text}»\n— {document.interviewee}, «{document.title}» ({orbit.id})"
     )
@@ -313,9 +315,9 @@ async def test_buttons_work_after_a_restart(tg: FakeTelegram, service: AnswerSer
         answer = await reply(tg, tg.text_update(ORBIT))
     async with running_bot(service, config):
         whole = await press(tg, "w:interview/3.1", answer)
-    orbit = service.snapshot.paragraph("interview/3.1")
+    orbit = service.snapshot.corpus.paragraph("interview/3.1")
     assert orbit is not None
-    assert all(p.text in whole["text"] for p in service.snapshot.whole_answer(orbit))
+    assert all(p.text in whole["text"] for p in service.snapshot.corpus.answer(orbit))
 
 
 async def test_stale_buttons_get_a_notice(bot: BotApplication, tg: FakeTelegram) -> None:
@@ -356,7 +358,7 @@ async def test_not_covered_says_so_and_offers_topics_that_never_answer_the_quest
         f"В интервью нет ответа на вопрос «{OFF_TOPIC}».\n\n{RUSSIAN.nearest_questions}"
     )
     # The nearest interviewer questions, each a button named by its topic.
-    assert buttons(offer) == [(service.snapshot.label(p), f"t:{p.id}") for p in nearest]
+    assert buttons(offer) == [(service.snapshot.corpus.label(p), f"t:{p.id}") for p in nearest]
     assert {text for text, _ in buttons(offer)} == {
         "Инвестиции и новые технологии",
         "Новый договор с Россией",
@@ -419,13 +421,15 @@ async def test_uncertain_shows_the_closest_passages_compactly_under_a_caveat(
     # answers" (the passages are the closest there are) and no log here, so no 👍/👎.
     firsts: dict[tuple[str, int], Paragraph] = {}
     for hit in passages:
-        firsts.setdefault((hit.paragraph.document, hit.paragraph.answer_no), hit.paragraph)
-    expected = [(f"Весь ответ: {service.snapshot.label(p)}", f"w:{p.id}") for p in firsts.values()]
+        firsts.setdefault((hit.paragraph.document_id, hit.paragraph.answer_no), hit.paragraph)
+    expected = [
+        (f"Весь ответ: {service.snapshot.corpus.label(p)}", f"w:{p.id}") for p in firsts.values()
+    ]
     assert buttons(closest) == expected
     whole = await press(tg, expected[0][1], closest)
-    first = service.snapshot.paragraph(expected[0][1][2:])
+    first = service.snapshot.corpus.paragraph(expected[0][1][2:])
     assert first is not None
-    assert all(p.text in whole["text"] for p in service.snapshot.whole_answer(first))
+    assert all(p.text in whole["text"] for p in service.snapshot.corpus.answer(first))
 
 
 async def test_html_in_the_question_is_escaped(
@@ -475,7 +479,7 @@ async def test_retry_after_is_waited_out_and_the_reply_sent_once(
     assert (failed.status, retried.status) == (429, 200)
     assert retried.time - failed.time >= 1.0
     (answer,) = tg.sent()
-    paragraph = service.snapshot.paragraph(best_id(service, ORBIT))
+    paragraph = service.snapshot.corpus.paragraph(best_id(service, ORBIT))
     assert paragraph is not None and paragraph.text in answer["text"]
 
 
@@ -487,7 +491,7 @@ async def test_start_lists_the_documents_and_offers_examples(
 ) -> None:
     start = await reply(tg, tg.text_update("/start"))
     assert start["text"].startswith("Я отвечаю на вопросы")
-    assert f"• {service.snapshot.documents[0].title}" in start["text"]
+    assert f"• {service.snapshot.corpus.documents[0].title}" in start["text"]
     assert "@interview_test_bot" in start["text"]
     keyboard = calls(tg, "sendMessage")[0].params["reply_markup"]
     assert [row[0]["text"] for row in keyboard["keyboard"]] == list(RUSSIAN.examples)
@@ -501,7 +505,7 @@ async def test_help_and_about(
 ) -> None:
     assert "/about — Источники ответов" in (await reply(tg, tg.text_update("/help")))["text"]
     about = await reply(tg, tg.text_update("/about"))
-    document = service.snapshot.documents[0]
+    document = service.snapshot.corpus.documents[0]
     # The seed corpus has no date or URL yet: they are left out, not shown as "None".
     assert about["text"] == f"Источники\n\n• {document.title} ({document.interviewee})"
 
@@ -536,9 +540,9 @@ async def test_english_and_kazakh_interfaces_say_the_interview_is_in_russian(
 
     question = texts.examples[1]
     answer = await reply(tg, tg.text_update(question, language_code=language_code))
-    paragraph = service.snapshot.paragraph(best_id(service, question))
+    paragraph = service.snapshot.corpus.paragraph(best_id(service, question))
     assert paragraph is not None
-    speaker = service.snapshot.documents[0].interviewee
+    speaker = service.snapshot.corpus.documents[0].interviewee
     # The labels in the user's language, the interview in Russian, and a note saying so,
     # once, at the end.
     assert answer["text"] == (
@@ -573,13 +577,13 @@ async def test_in_groups_only_mentions_and_replies_are_answered(
     tg.push_update(tg.sticker_update(**group))
     asked = mentioning(tg, ORBIT)
     answer = await reply(tg, asked)
-    orbit = service.snapshot.paragraph(best_id(service, ORBIT))
+    orbit = service.snapshot.corpus.paragraph(best_id(service, ORBIT))
     assert orbit is not None and orbit.text in answer["text"]
     assert answer["chat"]["type"] == "supergroup"
     assert answer["reply_to_message"]["message_id"] == asked["message"]["message_id"]
 
     followup = await reply(tg, tg.text_update(CHINA, reply_to_bot=True, **group))
-    china = service.snapshot.paragraph(best_id(service, CHINA))
+    china = service.snapshot.corpus.paragraph(best_id(service, CHINA))
     assert china is not None and china.text in followup["text"]
     assert len(calls(tg, "sendMessage")) == 2 and len(calls(tg, "sendChatAction")) == 2
 
@@ -607,7 +611,7 @@ async def test_inline_mode_applies_the_decision(
     # Answered: the answer, titled by its topic, posting the message a chat would get.
     answered = await inline_answer(tg, TREATY)
     (result,) = answered["results"]
-    label = service.snapshot.label(best.paragraph)
+    label = service.snapshot.corpus.label(best.paragraph)
     assert (result["title"], result["description"]) == (label, best.highlight)
     content = result["input_message_content"]
     assert content["parse_mode"] == "HTML"
@@ -621,7 +625,7 @@ async def test_inline_mode_applies_the_decision(
     passages = ask(service, ORBIT).passages
     closest = (await inline_answer(tg, ORBIT))["results"]
     assert [r["title"] for r in closest] == [
-        f"Близкий фрагмент: {service.snapshot.label(h.paragraph)}" for h in passages
+        f"Близкий фрагмент: {service.snapshot.corpus.label(h.paragraph)}" for h in passages
     ]
     for result, hit in zip(closest, passages, strict=True):
         shown, _ = parse_telegram_html(result["input_message_content"]["message_text"])
@@ -784,7 +788,7 @@ async def test_webhook_needs_the_secret_token(tg: FakeTelegram, service: AnswerS
         await tg.wait_for("sendMessage")
         await asyncio.sleep(0.2)
     (answer,) = tg.sent()
-    china = service.snapshot.paragraph(best_id(service, CHINA))
+    china = service.snapshot.corpus.paragraph(best_id(service, CHINA))
     assert china is not None and china.text in answer["text"]
     assert tg.calls("getUpdates") == []
 

@@ -9,29 +9,40 @@ import re
 import string
 from collections.abc import Sequence
 from pathlib import Path
+from types import SimpleNamespace
+from typing import Any
 
 import pytest
 from conftest import ROOT
-from fake_telegram import parse_telegram_html, utf16_len
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from bot import html, keyboards, render
 from bot.keyboards import Action, Pressed
 from bot.texts import ENGLISH, KAZAKH, LANGUAGES, RUSSIAN, Texts, texts_for
+from records import Decision, Document, Hit, Paragraph
+from retrieval.corpus import Corpus
 from service.answering import AnswerService
-from service.decision import Decision
 from service.evaluation import load_eval_set
 from service.questions import QuestionError
-from service.records import Document, Hit, Paragraph
 from service.replies import Reply
+from testkit.fake_telegram import parse_telegram_html, utf16_len
 
 LIMIT = html.MAX_MESSAGE_CHARS
 MINISTER = "Министр иностранных дел"
 
 
+TOPICS = 9  # questions a made-up document has labels for
+
+
 def document(doc_id: str = "interview", **fields: str) -> Document:
-    return Document(id=doc_id, title=fields.pop("title", "Интервью"), path=Path(doc_id), **fields)
+    return Document(
+        id=doc_id,
+        title=fields.pop("title", "Интервью"),
+        path=Path(doc_id),
+        topics=tuple(f"Тема {n}" for n in range(1, TOPICS + 1)),
+        **fields,
+    )
 
 
 def paragraph(
@@ -46,7 +57,7 @@ def paragraph(
 ) -> Paragraph:
     return Paragraph(
         id=f"{doc_id}/{answer_no}.{position}",
-        document=doc_id,
+        document_id=doc_id,
         question=question,
         section=section,
         answer_no=answer_no,
@@ -57,6 +68,22 @@ def paragraph(
     )
 
 
+def snapshot_of(
+    paragraphs: Sequence[Paragraph] = (),
+    documents: Sequence[Document] = (),
+    labels: dict[int, str] | None = None,
+) -> Any:
+    """What render and keyboards read of a Snapshot: its corpus, built from these records,
+    each question labelled "Тема <n>" unless `labels` says otherwise."""
+    topics = tuple((labels or {}).get(n, f"Тема {n}") for n in range(1, TOPICS + 1))
+    kept = [d.model_copy(update={"topics": topics}) for d in documents or [DEFAULT_DOCUMENT]]
+    return SimpleNamespace(corpus=Corpus(tuple(kept), tuple(paragraphs), "test"))
+
+
+DEFAULT_DOCUMENT = document(interviewee=MINISTER)
+SNAPSHOT = snapshot_of()
+
+
 def hit(rank: int, p: Paragraph, highlight: str | None = None) -> Hit:
     return Hit(
         rank=rank,
@@ -64,33 +91,9 @@ def hit(rank: int, p: Paragraph, highlight: str | None = None) -> Hit:
         paragraph=p,
         highlight=p.text if highlight is None else highlight,
         similarity=0.875,
+        label=DEFAULT_DOCUMENT.topic(p.answer_no),
+        document=DEFAULT_DOCUMENT,
     )
-
-
-class FakeSnapshot:
-    """What render and keyboards read from a Snapshot: documents, paragraphs, labels."""
-
-    def __init__(
-        self,
-        paragraphs: Sequence[Paragraph] = (),
-        documents: Sequence[Document] = (),
-        labels: dict[int, str] | None = None,
-    ) -> None:
-        self.by_id = {p.id: p for p in paragraphs}
-        self.documents = tuple(documents) or (document(interviewee=MINISTER),)
-        self.labels = labels or {}
-
-    def paragraph(self, paragraph_id: str) -> Paragraph | None:
-        return self.by_id.get(paragraph_id)
-
-    def document(self, doc_id: str) -> Document:
-        return next(d for d in self.documents if d.id == doc_id)
-
-    def label(self, p: Paragraph) -> str:
-        return self.labels.get(p.answer_no, f"Тема {p.answer_no}")
-
-
-SNAPSHOT = FakeSnapshot()
 
 
 def reply(
@@ -101,22 +104,33 @@ def reply(
     query: str = "Вопрос?",
     uncovered: tuple[str, ...] = (),
     nearest: tuple[Hit, ...] = (),
-    snapshot: FakeSnapshot = SNAPSHOT,
+    snapshot: Any = SNAPSHOT,
     record_id: str | None = None,
 ) -> Reply:
-    """A Reply as the service would make it for `decision` (whatever its policy)."""
+    """A Reply as the service would make it for `decision` (whatever its policy), its hits
+    labelled and attributed by `snapshot`."""
+
+    def from_snapshot(hit: Hit) -> Hit:
+        corpus = snapshot.corpus
+        return hit.model_copy(
+            update={
+                "label": corpus.label(hit.paragraph),
+                "document": corpus.document(hit.paragraph.document_id),
+            }
+        )
+
+    made = tuple(from_snapshot(h) for h in hits)
     return Reply(
         query=query,
         decision=decision,
         confidence=0.5,
-        hits=tuple(hits),
-        passages=() if decision is Decision.NOT_COVERED else tuple(hits[:shown]),
+        hits=made,
+        passages=() if decision is Decision.NOT_COVERED else made[:shown],
         uncovered_terms=uncovered,
-        nearest_questions=nearest,
+        nearest_questions=tuple(from_snapshot(h) for h in nearest),
         position=(0.0, 0.0),
-        snapshot=snapshot,  # type: ignore[arg-type]
         record_id=record_id,
-    )
+    ).made_from(snapshot)
 
 
 def parsed(chunks: list[str]) -> list[str]:
@@ -176,7 +190,7 @@ def test_the_asker_and_every_known_source_field_are_shown_and_nothing_else() -> 
         date="2013-05-12",
         source_url="https://example.com/a",
     )
-    snapshot = FakeSnapshot(documents=[known])
+    snapshot = snapshot_of(documents=[known])
     (text,) = parsed(render.paragraph(paragraph(count=1), snapshot, ENGLISH))
     assert text.startswith("Тема 2\nQuestion (Иван Петров): Когда?\n\n")
     assert text.endswith(
@@ -184,10 +198,10 @@ def test_the_asker_and_every_known_source_field_are_shown_and_nothing_else() -> 
         "(interview/2.1)\n\nThe interview is in Russian."
     )
     # The outlet asks when no interviewer is named; nobody is invented when neither is.
-    outlet = FakeSnapshot(documents=[document(outlet="Курсив")])
+    outlet = snapshot_of(documents=[document(outlet="Курсив")])
     (text,) = parsed(render.paragraph(paragraph(), outlet, RUSSIAN))
     assert "Вопрос (Курсив): Когда?" in text
-    (text,) = parsed(render.paragraph(paragraph(), FakeSnapshot(documents=[document()]), RUSSIAN))
+    (text,) = parsed(render.paragraph(paragraph(), snapshot_of(documents=[document()]), RUSSIAN))
     assert text == (
         "Тема 2 · абзац 1 из 3\nВопрос: Когда?\n\nОтвет:\nТекст ответа.\n\n"
         "Источник: «Интервью» (interview/2.1)"
@@ -201,7 +215,7 @@ def test_user_and_corpus_text_is_escaped() -> None:
         question="<b>Вопрос</b> & <i>ещё</i>",
     )
     doc = document(title="T&C <1>", interviewee="<u>Я</u>", source_url='https://e.com/?a=1&b="2"')
-    snapshot = FakeSnapshot(documents=[doc], labels={2: "<Тема> &"})
+    snapshot = snapshot_of(documents=[doc], labels={2: "<Тема> &"})
     (chunk,) = render.paragraph(p, snapshot, RUSSIAN)
     (text,) = parsed([chunk])
     assert p.text in text and p.question in text
@@ -212,7 +226,7 @@ def test_user_and_corpus_text_is_escaped() -> None:
 
 def test_the_quotation_is_the_paragraph_in_quotes_then_its_source() -> None:
     doc = document(interviewee=MINISTER, date="2013-05-12")
-    (chunk,) = render.quotation(paragraph("Слова <министра> & всё."), FakeSnapshot(documents=[doc]))
+    (chunk,) = render.quotation(paragraph("Слова <министра> & всё."), snapshot_of(documents=[doc]))
     assert parsed([chunk]) == [
         f"«Слова <министра> & всё.»\n— {MINISTER}, «Интервью», 2013-05-12 (interview/2.1)"
     ]
@@ -282,7 +296,7 @@ def test_not_covered_names_the_missing_words_as_written_or_says_so_plainly() -> 
         "The interview does not mention “ВТО”, “<ЕАЭС>”.\n\n"
         f"{ENGLISH.nearest_questions}\n\nThe interview is in Russian."
     ]
-    plain = dataclasses.replace(r, uncovered_terms=(), nearest_questions=())
+    plain = r.model_copy(update={"uncovered_terms": (), "nearest_questions": ()})
     assert parsed(render.not_covered(plain, KAZAKH)) == [
         "Сұхбатта «ВТО и <ЕАЭС>?» деген сұраққа жауап жоқ."
     ]
@@ -497,7 +511,7 @@ def test_answer_keyboard_and_its_callback_data() -> None:
         f"d:{RECORD}",
     ]
     assert labels(keyboards.answer_keyboard(p, KAZAKH, RECORD))[1] == ["Дәйексөз", "👍", "👎"]
-    single = dataclasses.replace(p, count=1)
+    single = p.model_copy(update={"count": 1})
     assert labels(keyboards.answer_keyboard(single, ENGLISH)) == [["Other answers"], ["Cite"]]
     # A paragraph offered for a question the interview does not cover has no other answers.
     assert labels(keyboards.answer_keyboard(p, ENGLISH, others=False)) == [
@@ -513,7 +527,7 @@ def test_feedback_goes_with_a_logged_reply_only() -> None:
         ["Весь ответ: Тема 2"],
         ["👍", "👎"],
     ]
-    unlogged = dataclasses.replace(logged, record_id=None)
+    unlogged = logged.model_copy(update={"record_id": None})
     assert labels(keyboards.passages_keyboard(unlogged, RUSSIAN)) == [["Весь ответ: Тема 2"]]
     # After 👎 the other answers carry the record, so that opening one labels the question.
     assert data(keyboards.choices_keyboard(hits, SNAPSHOT, RECORD)) == [
@@ -533,7 +547,7 @@ def test_feedback_goes_with_a_logged_reply_only() -> None:
 def test_callback_data_fits_and_round_trips(doc_id: str) -> None:
     target = paragraph(doc_id=doc_id, answer_no=123, position=45)
     other = paragraph(doc_id=doc_id + "-other", answer_no=123, position=45)
-    snapshot = FakeSnapshot([target, other], [document(doc_id), document(doc_id + "-other")])
+    snapshot = snapshot_of([target, other], [document(doc_id), document(doc_id + "-other")])
     for action in Action:
         record = RECORD if action in (Action.UP, Action.DOWN, Action.PREFERRED) else None
         shown = None if action in (Action.UP, Action.DOWN) else target
@@ -549,7 +563,7 @@ def test_callback_data_fits_and_round_trips(doc_id: str) -> None:
 
 
 def test_a_paragraph_that_is_gone_is_not_found() -> None:
-    snapshot = FakeSnapshot([], [document()])
+    snapshot = snapshot_of([], [document()])
     ref = keyboards.paragraph_ref(paragraph())
     assert keyboards.find_paragraph(ref, snapshot) is None
     long_ref = keyboards.paragraph_ref(paragraph(doc_id="д" * 60))
@@ -574,7 +588,7 @@ def test_parse_callback_reads_record_and_paragraph() -> None:
 
 
 def test_button_labels_are_topic_labels_never_cut_off_questions() -> None:
-    snapshot = FakeSnapshot(labels={1: "Договор с Россией", 3: "Т" * 100})
+    snapshot = snapshot_of(labels={1: "Договор с Россией", 3: "Т" * 100})
     hits = [
         hit(1, paragraph(answer_no=1, position=2, question="В" * 400)),
         hit(2, paragraph(answer_no=3, count=1, question="В" * 400)),
@@ -697,7 +711,7 @@ async def test_other_answers_fit_a_phone_screen_and_buttons_are_short_for_every_
     longest_list, longest_label = (0, ""), ""
     for item, r in zip(items, service.answer([i.question for i in items]), strict=True):
         snapshot, others = r.snapshot, r.hits[1:]
-        logged = dataclasses.replace(r, passages=r.hits[:3], record_id=RECORD)
+        logged = r.model_copy(update={"passages": r.hits[:3], "record_id": RECORD})
         markups = [
             keyboards.answer_keyboard(r.hits[0].paragraph, RUSSIAN, RECORD),
             keyboards.choices_keyboard(others, snapshot, RECORD),
@@ -763,7 +777,7 @@ def test_any_paragraph_renders_as_valid_messages_showing_all_of_it(
     highlight = text[start : start + length]
     p = paragraph(text, question=question)
     doc = document(title=title, interviewee=MINISTER, source_url="https://example.com/a?b=<2>")
-    snapshot = FakeSnapshot(documents=[doc], labels={2: label})
+    snapshot = snapshot_of(documents=[doc], labels={2: label})
     shown = squash(visible(render.paragraph(p, snapshot, ENGLISH, highlight=highlight)))
     # In order: the topic, the question, the speaker and the paragraph, the source, the note.
     assert shown == squash(
@@ -778,14 +792,14 @@ def test_any_paragraph_renders_as_valid_messages_showing_all_of_it(
 def test_any_text_renders_in_every_list_and_decision(
     query: str, label: str, text: str, term: str
 ) -> None:
-    snapshot = FakeSnapshot(labels={2: label})
+    snapshot = snapshot_of(labels={2: label})
     hits = [hit(1, paragraph(text)), hit(2, paragraph(text, position=2))]
     uncertain = reply(Decision.UNCERTAIN, hits, shown=2, query=query, snapshot=snapshot)
     shown = squash(visible(render.uncertain(uncertain, KAZAKH)))
     assert squash(label) in shown and squash(html.shorten(text, render.SNIPPET_CHARS)) in shown
     refused = reply(Decision.NOT_COVERED, hits, query=query, uncovered=(term,), snapshot=snapshot)
     assert squash(term) in squash(visible(render.not_covered(refused, ENGLISH)))
-    refused = dataclasses.replace(refused, uncovered_terms=())
+    refused = refused.model_copy(update={"uncovered_terms": ()})
     shown = squash(visible(render.not_covered(refused, RUSSIAN)))
     assert squash(html.shorten(query, render.QUERY_CHARS)) in shown
     listed = render.other_answers(RUSSIAN.others_title, query, hits, snapshot, RUSSIAN)

@@ -58,24 +58,24 @@ def test_ask_json_gives_one_object_a_line_in_the_documented_shape(run, built_set
                 "rank",
                 "score",
                 "similarity",
-                "text",
-                "question",
-                "section",
-                "document",
-                "paragraph_id",
+                "paragraph",
                 "highlight",
+                "label",
+                "document",
             }
-            assert hit["highlight"] in hit["text"]
-            assert hit["document"] == "interview"
-            assert hit["paragraph_id"].startswith("interview/")
-            assert isinstance(hit["score"], float) and isinstance(hit["text"], str)
-            assert hit["section"] is None or isinstance(hit["section"], str)
+            paragraph, document = hit["paragraph"], hit["document"]
+            assert hit["highlight"] in paragraph["text"]
+            assert document["id"] == paragraph["document_id"] == "interview"
+            assert paragraph["id"].startswith("interview/")
+            assert isinstance(hit["score"], float) and isinstance(paragraph["text"], str)
+            assert paragraph["section"] is None or isinstance(paragraph["section"], str)
+            assert "path" not in document and "line" not in paragraph
 
 
 def test_ask_json_finds_a_paragraph_by_its_own_sentence(run):
     result = run("ask", "--json", "Следующий форум планируется провести в Астрахани")
     line = json.loads(result.output)
-    assert line["hits"][0]["paragraph_id"] == "interview/2.2"
+    assert line["hits"][0]["paragraph"]["id"] == "interview/2.2"
     assert line["hits"][0]["highlight"] == "Следующий форум планируется провести в Астрахани."
     assert line["answered"] is True
 
@@ -180,7 +180,7 @@ def test_installed_console_script_answers_json_without_traceback(built_settings,
         check=False,
     )
     assert done.returncode == 0, done.stderr
-    assert json.loads(done.stdout)["hits"][0]["paragraph_id"] == "interview/2.2"
+    assert json.loads(done.stdout)["hits"][0]["paragraph"]["id"] == "interview/2.2"
     bad = write_config(tmp_path, search={"top_k": "five"})
     failed = subprocess.run(
         [str(script), "--config", str(bad), "ask", "x"],
@@ -210,7 +210,7 @@ def test_run_without_a_token_serves_the_page(built_settings):
         page = httpx.get(base, timeout=10)
         assert served.stop() == 0
     assert served.lines[0].startswith("TELEGRAM_BOT_TOKEN is not set: serving the search page")
-    assert reply.json()["hits"][0]["paragraph_id"] == "interview/2.2"
+    assert reply.json()["hits"][0]["paragraph"]["id"] == "interview/2.2"
     assert "<title>" in page.text
 
 

@@ -7,11 +7,11 @@ from __future__ import annotations
 import re
 
 from click.testing import CliRunner
-from test_bot_render import MINISTER, FakeSnapshot, document, hit, paragraph, reply
+from test_bot_render import MINISTER, document, hit, paragraph, reply, snapshot_of
 
 from interview_bot.cli import cli
 from interview_bot.render import reply_text
-from service.decision import Decision
+from records import Decision
 from service.settings import Settings
 
 ASTRAKHAN = "Следующий форум планируется провести в Астрахани"  # -> interview/2.2
@@ -37,13 +37,13 @@ def test_ask_prints_the_answer_with_who_asked_who_answered_and_the_citation(
 def test_the_asker_is_named_when_known_and_nothing_is_invented() -> None:
     known = document(interviewee=MINISTER, interviewer="Иван Петров", date="2013-05-12")
     text = reply_text(
-        reply(Decision.ANSWERED, [hit(1, paragraph())], snapshot=FakeSnapshot(documents=[known]))
+        reply(Decision.ANSWERED, [hit(1, paragraph())], snapshot=snapshot_of(documents=[known]))
     )
     assert text.splitlines()[:2] == ["Тема 2 · paragraph 1 of 3", "Q (Иван Петров): Когда?"]
     assert text.endswith(f"— {MINISTER}, «Интервью», 2013-05-12 (interview/2.1, similarity 0.875)")
     unknown = reply_text(
         reply(
-            Decision.ANSWERED, [hit(1, paragraph())], snapshot=FakeSnapshot(documents=[document()])
+            Decision.ANSWERED, [hit(1, paragraph())], snapshot=snapshot_of(documents=[document()])
         )
     )
     assert "Answer:\n   Текст ответа." in unknown and "None" not in unknown

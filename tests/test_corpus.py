@@ -6,12 +6,12 @@ import errno
 import os
 import pickle
 import shutil
-from dataclasses import replace
 from pathlib import Path
 
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from pydantic import ValidationError
 
 from retrieval.corpus import (
     MAX_PARAGRAPH_CHARS,
@@ -46,7 +46,7 @@ def write(folder: Path, name: str, content: str | bytes) -> Path:
 def shape(records: tuple[Paragraph, ...]) -> list[tuple[object, ...]]:
     """Everything about the records except source line numbers."""
     return [
-        (p.id, p.document, p.question, p.section, p.answer_no, p.position, p.count, p.text)
+        (p.id, p.document_id, p.question, p.section, p.answer_no, p.position, p.count, p.text)
         for p in records
     ]
 
@@ -102,7 +102,7 @@ def test_seed_record(seed, index, row):
         position,
         count,
     )
-    assert p.document == "interview"
+    assert p.document_id == "interview"
     assert p.text == p.text.strip() and p.text
 
 
@@ -136,7 +136,7 @@ def test_seed_metadata(seed):
 
 def test_data_folder_loads():
     corpus = load_corpus(DATA)
-    records = [p for p in corpus.paragraphs if p.document == "interview"]
+    records = [p for p in corpus.paragraphs if p.document_id == "interview"]
     assert [p.id for p in records] == [row[0] for row in SEED_RECORDS]
     assert corpus.document("interview").title.startswith("Интервью министра")
 
@@ -350,8 +350,8 @@ def test_answer_returns_the_whole_answer_in_order():
         answer = corpus.answer(paragraph)
         assert paragraph in answer
         assert [p.position for p in answer] == list(range(1, paragraph.count + 1))
-        assert {(p.document, p.answer_no) for p in answer} == {
-            (paragraph.document, paragraph.answer_no)
+        assert {(p.document_id, p.answer_no) for p in answer} == {
+            (paragraph.document_id, paragraph.answer_no)
         }
     first = next(p for p in corpus.paragraphs if p.id == "interview/1.3")
     assert [p.id for p in corpus.answer(first)] == [f"interview/1.{i}" for i in range(1, 6)]
@@ -536,7 +536,7 @@ def check_records(records: tuple[Paragraph, ...]) -> None:
     answer_numbers = sorted({p.answer_no for p in records})
     assert answer_numbers == list(range(1, len(answer_numbers) + 1))
     for p in records:
-        assert p.id == f"{p.document}/{p.answer_no}.{p.position}"
+        assert p.id == f"{p.document_id}/{p.answer_no}.{p.position}"
         assert 1 <= p.position <= p.count
         assert p.text and p.text == p.text.strip() and "\n" not in p.text
         assert p.question and "\n" not in p.question
@@ -598,6 +598,6 @@ def where_and_why(error: CorpusError) -> tuple[int | None, str]:
 
 def test_records_are_frozen(tmp_path):
     _, records = parse_document(write(tmp_path, "doc.txt", QA))
-    with pytest.raises(AttributeError):
+    with pytest.raises(ValidationError, match="frozen"):
         records[0].text = "changed"  # type: ignore[misc]
-    assert replace(records[0], text="x").text == "x"
+    assert records[0].model_copy(update={"text": "x"}).text == "x"

@@ -13,9 +13,9 @@ from click.testing import CliRunner
 from conftest import ROOT, write_config
 
 from interview_bot.cli import cli
-from retrieval.search import Evidence
-from retrieval.signals import SIGNALS
-from retrieval.terms import Term, TermCoverage
+from retrieval.ranking.ranker import Evidence
+from retrieval.signals.scoring import SIGNALS
+from retrieval.signals.terms import Term, TermCoverage
 from service.decision import (
     ACRONYM,
     Decision,

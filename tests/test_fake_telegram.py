@@ -8,7 +8,6 @@ import textwrap
 import time
 
 import pytest
-from fake_telegram import FakeTelegram, free_port, polling
 from telegram import (
     Bot,
     InlineKeyboardButton,
@@ -28,6 +27,8 @@ from telegram.ext import (
     MessageHandler,
     filters,
 )
+
+from testkit.fake_telegram import FakeTelegram, free_port, polling
 
 Context = ContextTypes.DEFAULT_TYPE
 

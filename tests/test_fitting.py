@@ -11,8 +11,9 @@ from click.testing import CliRunner
 from conftest import ROOT
 
 from interview_bot.cli import cli
-from retrieval.search import Evidence
-from service.decision import Decision, FittedFor, Policy
+from records import Decision
+from retrieval.ranking.ranker import Evidence
+from service.decision import FittedFor, Policy
 from service.evaluation import Labelled, load_eval_set
 from service.fitting import fit_params, fit_weights
 from service.settings import SHIPPED_DECISION
@@ -88,7 +89,7 @@ def dev_evidence(built_settings, encoder):
     service = open_service(built_settings, encoder)
     items = [item for item in load_eval_set(EVAL_SET) if item.half == "dev"]
     questions = [item.question for item in items]
-    rankings = service.snapshot.searcher.rank(questions, encoder.questions(questions), 1)
+    rankings = service.snapshot.ranker.rank(questions, encoder.question_passes(questions), 1)
     return items, [r.evidence for r in rankings]
 
 

@@ -12,21 +12,22 @@ import numpy as np
 import pytest
 from conftest import copy_seed_corpus
 
-from retrieval import store, views
 from retrieval.corpus import load_corpus
-from retrieval.index import (
+from retrieval.indexing import builds as store
+from retrieval.indexing import views
+from retrieval.indexing.build import build_index
+from retrieval.indexing.loading import (
     FORMAT_VERSION,
     MANIFEST,
     RECORDS,
     VECTORS,
     VOCABULARY,
     IndexLoadError,
-    build_index,
     load_index,
 )
-from retrieval.model import load_model
-from retrieval.search import Searcher
-from retrieval.signals import STATES, TOKENS
+from retrieval.model.loading import load_model
+from retrieval.ranking.ranker import Ranker
+from retrieval.signals.scoring import STATES, TOKENS
 from service.encoder import Encoder
 from service.settings import Settings
 from service.snapshot import stale_reason
@@ -94,8 +95,8 @@ def test_round_trip_keeps_every_record(cold_build, built_settings):
     spec = built_settings.model.spec()
     corpus = load_corpus(folder / "corpus")
     loaded = load_index(folder / "index", spec, corpus.fingerprint)
-    assert loaded.paragraphs == corpus.paragraphs
-    assert [d.id for d in loaded.documents] == [d.id for d in corpus.documents]
+    assert loaded.corpus.paragraphs == corpus.paragraphs
+    assert [d.id for d in loaded.corpus.documents] == [d.id for d in corpus.documents]
     assert loaded.faiss.ntotal == len(corpus.paragraphs) == loaded.manifest.count
     assert loaded.manifest.dimension == 384
     assert loaded.manifest.format_version == FORMAT_VERSION
@@ -109,7 +110,7 @@ def test_index_vector_is_the_mean_of_the_paragraphs_views(workspace):
     _, root, spec, _ = workspace
     loaded = load_index(root, spec)
     model = load_model(spec)
-    for i, paragraph in enumerate(loaded.paragraphs):
+    for i, paragraph in enumerate(loaded.corpus.paragraphs):
         plan = views.views(paragraph)
         texts = list(plan.all_texts)
         # Straight from the model, not through the Encoder that built the index.
@@ -129,7 +130,7 @@ def test_signal_data_round_trips_and_fits_the_paragraphs(workspace, encoder):
     _, root, spec, _ = workspace
     loaded = load_index(root, spec)
     signals = loaded.signals
-    paragraphs = loaded.paragraphs
+    paragraphs = loaded.corpus.paragraphs
     assert signals.available == ("dense", "sparse", "late", "navec")
     # Token states: float16, memory-mapped, one range per paragraph, the text's own tokens.
     assert isinstance(signals.states, np.memmap) and signals.states.dtype == np.float16
@@ -158,10 +159,12 @@ def test_each_paragraph_is_found_by_its_own_text(workspace):
     _, root, spec, _ = workspace
     loaded = load_index(root, spec)
     vectors = load_model(spec).encode(
-        [p.text for p in loaded.paragraphs], prompt=spec.query_prompt, normalize_embeddings=True
+        [p.text for p in loaded.corpus.paragraphs],
+        prompt=spec.query_prompt,
+        normalize_embeddings=True,
     )
     _, ids = loaded.faiss.search(vectors, 1)
-    assert list(ids[:, 0]) == list(range(len(loaded.paragraphs)))
+    assert list(ids[:, 0]) == list(range(len(loaded.corpus.paragraphs)))
 
 
 def test_unchanged_corpus_reuses_every_embedding_without_loading_the_model(workspace):
@@ -186,9 +189,9 @@ def test_changed_paragraph_is_the_only_one_embedded_again(workspace):
     assert all("Очередной форум" in t for t in model.texts + model.sparse_texts)
     assert manifest.reused_embeddings == manifest.views - 4
     loaded = load_index(root, spec)
-    changed = next(i for i, p in enumerate(loaded.paragraphs) if "Очередной форум" in p.text)
+    changed = next(i for i, p in enumerate(loaded.corpus.paragraphs) if "Очередной форум" in p.text)
     start, end = loaded.signals.offsets[changed], loaded.signals.offsets[changed + 1]
-    fresh = model.encoder.passages([loaded.paragraphs[changed].text], [True]).states[0]
+    fresh = model.encoder.passages([loaded.corpus.paragraphs[changed].text], [True]).states[0]
     np.testing.assert_allclose(loaded.signals.states[start:end], fresh, atol=2e-3)
 
 
@@ -302,8 +305,8 @@ def test_stale_reason_names_what_changed(built_settings, tmp_path):
 
 def test_sidecar_topics_label_every_answer(workspace):
     _, root, spec, _ = workspace
-    searcher = Searcher(load_index(root, spec), WEIGHTS)
-    by_answer = {p.answer_no: searcher.label(p) for p in searcher.index.paragraphs}
+    ranker = Ranker(load_index(root, spec), WEIGHTS)
+    by_answer = {p.answer_no: ranker.index.corpus.label(p) for p in ranker.index.corpus.paragraphs}
     assert by_answer == {
         1: "Инвестиции и новые технологии",
         2: "Новый договор с Россией",
@@ -318,8 +321,11 @@ def test_without_topics_each_question_is_labelled_with_a_few_of_its_own_words(wo
         "\n".join(line for line in sidecar.read_text().splitlines() if "topics" not in line)
     )
     build_index(load_corpus(corpus_dir), spec, root, encoder)
-    searcher = Searcher(load_index(root, spec), WEIGHTS)
-    labels = {p.answer_no: (searcher.label(p), p.question) for p in searcher.index.paragraphs}
+    ranker = Ranker(load_index(root, spec), WEIGHTS)
+    labels = {
+        p.answer_no: (ranker.index.corpus.label(p), p.question)
+        for p in ranker.index.corpus.paragraphs
+    }
     assert len({label for label, _ in labels.values()}) == 3
     for label, question in labels.values():
         assert 0 < len(label) <= 40
@@ -337,6 +343,6 @@ def test_the_map_places_paragraphs_and_questions_by_one_projection(workspace, en
     spread = np.ptp(np.asarray(loaded.map_points), axis=0)
     assert (spread > 0.05).all()  # two real axes, not a line or a point
     question = "Когда подпишут договор с Россией?"
-    passes = encoder.questions([question])
-    (ranking,) = Searcher(loaded, WEIGHTS).rank([question], passes, 3)
+    passes = encoder.question_passes([question])
+    (ranking,) = Ranker(loaded, WEIGHTS).rank([question], passes, 3)
     np.testing.assert_allclose(ranking.position, loaded.projection(passes[0].dense)[0], atol=1e-5)

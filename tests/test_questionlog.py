@@ -1,10 +1,9 @@
 """The question log (issue 12): what is recorded, feedback, the read side, migrations and
-retention, each on SQLite and on a real PostgreSQL server (see questionlog_db.py)."""
+retention, each on SQLite and on a real PostgreSQL server (testkit/postgres.py)."""
 
 from __future__ import annotations
 
 import dataclasses
-import enum
 import math
 import threading
 from datetime import UTC, date, datetime, timedelta, timezone
@@ -14,30 +13,19 @@ from typing import Any
 import pytest
 import sqlalchemy as sa
 
-from questionlog import (
-    RECORD_ID_LENGTH,
-    DayCount,
-    Feedback,
-    Question,
-    QuestionLog,
-    SchemaError,
-    Store,
-    StoreSettings,
-    VoteCounts,
-    downvoted,
-    is_record_id,
-    labelled,
-    questions_per_day,
-    redact_url,
-    unanswered,
-    url_password,
-    vote_counts,
-)
 from questionlog.engine import store_url
-from questionlog.migrations import MIGRATIONS
+from questionlog.ids import RECORD_ID_LENGTH, is_record_id
+from questionlog.migrations import MIGRATIONS, SchemaError
+from questionlog.queries import downvoted, labelled, questions_per_day, unanswered, vote_counts
+from questionlog.recorder import QuestionLog
+from questionlog.records import DayCount, Feedback, Question, VoteCounts
+from questionlog.redaction import redact_url, url_password
 from questionlog.schema import feedback, questions, schema_version
+from questionlog.settings import StoreSettings
+from questionlog.store import Store
+from records import Decision
 
-pytest_plugins = ["questionlog_db"]
+pytest_plugins = ["testkit.postgres"]
 
 T0 = datetime(2025, 3, 1, 10, 0, tzinfo=UTC)
 HITS = [("interview/1.1", 0.91), ("interview/2.3", 0.85), ("interview/4.1", 0.80)]
@@ -140,19 +128,16 @@ def test_text_no_database_accepts_is_made_storable(store_settings: StoreSettings
 def test_arguments_no_front_end_should_pass_are_refused(tmp_path: Path) -> None:
     settings = StoreSettings(path=tmp_path / "q.sqlite3")
 
-    class Decision(enum.StrEnum):  # as the answering service passes it
-        ANSWERED = "answered"
-
     with QuestionLog.open(settings, FakeClock()) as log:
-        with pytest.raises(ValueError, match="front end"):
+        with pytest.raises(ValueError, match="FrontEnd"):
             log.record("telegram", "q", "answered", HITS)
-        with pytest.raises(ValueError, match="decision"):
+        with pytest.raises(ValueError, match="Decision"):
             log.record("bot", "q", "maybe", HITS)
         with pytest.raises(ValueError, match="finite"):
             log.record("bot", "q", "answered", [("interview/1.1", math.nan)])
         record_id = log.record("bot", "q", Decision.ANSWERED, HITS)
         assert record_id
-        with pytest.raises(ValueError, match="vote"):
+        with pytest.raises(ValueError, match="Vote"):
             log.vote(record_id, "meh")
         # Ids come back from buttons, which a client can forge.
         assert not log.vote("x" * 64, "up")

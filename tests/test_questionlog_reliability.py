@@ -27,9 +27,11 @@ import psycopg
 import pytest
 from test_questionlog import HITS, FakeClock, all_rows
 
-from questionlog import QuestionLog, StoreSettings, url_password
+from questionlog.recorder import QuestionLog
+from questionlog.redaction import url_password
+from questionlog.settings import StoreSettings
 
-pytest_plugins = ["questionlog_db"]
+pytest_plugins = ["testkit.postgres"]
 
 # A record must never wait for the database; this is generous for a busy 2-core machine.
 MAX_RECORD_S = 0.05
@@ -170,7 +172,8 @@ def test_writing_resumes_when_the_database_comes_back(
 _CHILD = """
 import json, os, signal, sys
 from pathlib import Path
-from questionlog import QuestionLog, StoreSettings
+from questionlog.recorder import QuestionLog
+from questionlog.settings import StoreSettings
 
 options = json.loads(sys.argv[1])
 settings = StoreSettings(url=options["url"], path=Path(options["path"]))

@@ -24,23 +24,24 @@ from conftest import (
     talking_to,
     write_config,
 )
-from fake_telegram import FakeTelegram
 from telegram.error import BadRequest, NetworkError
 from test_bot import ORBIT, TREATY, best_id, buttons, calls, reply
 
 from bot import application as application_module
 from bot.application import BotApplication, Webhook
 from bot.context import shared_of
-from bot.guards import RateLimit, Verdict
+from bot.guards import Admission, RateLimit
 from bot.network import RetryingRateLimiter
 from bot.texts import ENGLISH, RUSSIAN
 from service.answering import AnswerService
 from service.decision import Decision
-from service.encoder import Encoder, limit_threads
+from service.encoder import Encoder
 from service.evaluation import load_eval_set
 from service.logs import REDACTED, install_redaction
+from service.runtime import limit_threads
 from service.settings import Settings, load_settings
 from service.snapshot import Snapshot
+from testkit.fake_telegram import FakeTelegram
 
 Json = dict[str, Any]
 ADMIN = 4242
@@ -88,7 +89,7 @@ async def test_a_failed_send_is_retried_and_the_reply_arrives_once(
     assert (failed.status, retried.status) == (failed_status, 200)
     assert retried.time - failed.time >= 0.2  # backed off (429: waited retry_after)
     (answer,) = tg.sent()
-    paragraph = service.snapshot.paragraph(best_id(service, ORBIT))
+    paragraph = service.snapshot.corpus.paragraph(best_id(service, ORBIT))
     assert paragraph is not None and paragraph.text in answer["text"]
     assert replies_to(tg, question) == [answer]
 
@@ -301,7 +302,7 @@ async def test_200_chats_asking_5_questions_each_get_1000_right_replies(
     for update, expected in asked:
         message = update["message"]
         (answer,) = replies[(message["chat"]["id"], message["message_id"])]
-        paragraph = service.snapshot.paragraph(expected)
+        paragraph = service.snapshot.corpus.paragraph(expected)
         assert paragraph is not None
         assert paragraph.text[:80] in answer["text"], (message["text"], expected)
     threads = encoder_threads_as_served
@@ -395,8 +396,10 @@ async def test_reload_swaps_the_index_while_questions_keep_getting_answers(
         assert len(answered) == len(questions) and max(answered) < finished
         for question in questions:
             (answer,) = replies_to(tg, question)
-            (before,) = old.searcher.rank(
-                [question["message"]["text"]], encoder.questions([question["message"]["text"]]), 1
+            (before,) = old.ranker.rank(
+                [question["message"]["text"]],
+                encoder.question_passes([question["message"]["text"]]),
+                1,
             )
             assert before.best is not None and before.best.paragraph.text in answer["text"]
         assert live.snapshot is not old
@@ -451,7 +454,7 @@ def test_rate_limit_is_a_sliding_window_that_warns_once() -> None:
     for t in (0, 1, 2, 3, 59.9, 60.5, 61, 61.5):
         now[0] = t
         verdicts.append(limit.check("user"))
-    A, W, D = Verdict.ALLOW, Verdict.WARN, Verdict.DROP
+    A, W, D = Admission.ALLOW, Admission.WARN, Admission.DROP
     # At 60.5 the answer at 0 left the window; at 61 the one at 1 did: room for one each.
     assert verdicts == [A, A, W, D, D, A, A, W]
     assert limit.check("someone else") is A

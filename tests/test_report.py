@@ -18,7 +18,9 @@ from test_bot import reply
 
 from bot.texts import ENGLISH
 from interview_bot.cli import cli
-from questionlog import Question, QuestionLog, StoreSettings
+from questionlog.recorder import QuestionLog
+from questionlog.records import Question
+from questionlog.settings import StoreSettings
 from service.answering import AnswerService
 from service.decision import Decision
 from service.encoder import Encoder
@@ -26,7 +28,7 @@ from service.report import group_questions
 from service.settings import Settings
 from service.snapshot import open_snapshot
 
-pytest_plugins = ["questionlog_db"]
+pytest_plugins = ["testkit.postgres"]
 
 QUESTIONS = [
     "Когда будет подписан договор с Россией?",
@@ -168,7 +170,9 @@ def test_the_real_model_puts_rewordings_of_one_question_together(encoder: Encode
         "Когда Казахстан вступит в ВТО?",
         "Как приготовить плов в казане?",
     ]
-    groups = group_questions([question(t, m) for m, t in enumerate(asked)], encoder.queries)
+    groups = group_questions(
+        [question(t, m) for m, t in enumerate(asked)], encoder.question_vectors
+    )
     assert [g.count for g in groups] == [2, 1]
     assert set(groups[0].examples) == set(asked[:2])
 

@@ -8,13 +8,19 @@ import numpy as np
 import pytest
 from scipy import sparse as sp
 
-from retrieval import terms
-from retrieval.model import ModelError
-from retrieval.passes import QueryPass
-from retrieval.signals import ParagraphSignals, build_signals, fuse, late_interaction, scores
-from retrieval.sparse import SparseHead, TokenCodes, read_sae, strongest
-from retrieval.views import ParagraphViews, view_weights
-from retrieval.wordvectors import load_word_vectors
+from retrieval.indexing.views import ParagraphViews, view_weights
+from retrieval.model.passes import QuestionPass
+from retrieval.model.sparse import SparseHead, TokenCodes, read_sae, strongest
+from retrieval.model.spec import ModelError
+from retrieval.signals import terms
+from retrieval.signals.scoring import (
+    ParagraphSignals,
+    build_signals,
+    fuse,
+    late_interaction,
+    scores,
+)
+from retrieval.signals.wordvectors import load_word_vectors
 
 # Russian, English and Kazakh, questions and corpus-like statements, odd spacing and symbols.
 TEXTS = [
@@ -101,14 +107,14 @@ def test_question_pass_keeps_the_questions_own_tokens(encoder):
     """The prompt's tokens are dropped and the first word kept: sentence-transformers'
     `prompt_length` counts one token too many for "query: " and would drop "Китай"."""
     question = "Китай и Россия: что дальше?"
-    (one,) = encoder.questions([question])
+    (one,) = encoder.question_passes([question])
     assert one.pieces == tuple(encoder.model.tokenizer.tokenize(question))
     assert one.states.shape == (len(one.pieces), 384)
     assert one.codes is not None and one.codes.index.shape == (len(one.pieces), 32)
     assert one.sparse is not None and 0 < one.sparse.nnz <= 256
     np.testing.assert_allclose(np.linalg.norm(one.dense), 1.0, atol=1e-5)
     # The same dense vector as the plain question encode.
-    np.testing.assert_allclose(one.dense, encoder.queries([question])[0], atol=1e-5)
+    np.testing.assert_allclose(one.dense, encoder.question_vectors([question])[0], atol=1e-5)
 
 
 def _paragraphs(states: list[np.ndarray]) -> ParagraphSignals:
@@ -150,7 +156,7 @@ def test_scores_cover_the_candidates_in_their_order():
         [s.astype(np.float16) for s in states],
         word_vectors,
     )
-    question = QueryPass(
+    question = QuestionPass(
         dense=np.ones(8) / np.sqrt(8),
         states=rng.normal(size=(3, 8)),
         pieces=("▁a", "▁b", "▁c"),
@@ -244,7 +250,7 @@ def test_coverage_exact_then_navec_then_sae(vocabulary):
 def test_missing_word_vectors_name_the_install_command(monkeypatch):
     import importlib.util
 
-    from retrieval.wordvectors import WordVectorsError
+    from retrieval.signals.wordvectors import WordVectorsError
 
     real = importlib.util.find_spec
     monkeypatch.setattr(

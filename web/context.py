@@ -4,21 +4,19 @@ asking a question the one way every route does."""
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any, Literal
+from typing import Any
 
 from fastapi import Request
 
+from records import FrontEnd
 from service.answering import AnswerService
-from service.jsonview import error_json
-from service.questions import QuestionError
+from service.questions import QuestionError, Refusal
 from service.ratelimit import SlidingWindow
 from service.replies import Reply
 
 from .settings import WebSettings
 
 RECORD_HEADER = "X-Record-Id"
-
-FrontEnd = Literal["page", "api"]
 
 
 @dataclass(frozen=True)
@@ -54,7 +52,7 @@ async def ask(
     try:
         question = service.check(text)
     except QuestionError as error:
-        raise ApiError(400, error_json(text, error)) from None
+        raise ApiError(400, Refusal.of(text, error).model_dump()) from None
     client = request.client.host if request.client else "unknown"
     wait = context.limit.retry_after(client)
     if wait is not None:

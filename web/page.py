@@ -7,12 +7,26 @@ from importlib.resources import files
 from pathlib import Path
 from typing import Annotated, Literal
 
-from fastapi import APIRouter, Query, Request
-from fastapi.responses import FileResponse, JSONResponse, Response
+from fastapi import APIRouter, Query, Request, Response
+from fastapi.responses import FileResponse
+
+from records import FrontEnd, Hit, Paragraph
+from service.answering import AnswerService
+from service.citation import cite
+from service.replies import Reply
 
 from .api import QUESTION_ERRORS, TopK
 from .context import ApiError, ask, record_headers, web
-from .views import corpus_view, reply_view
+from .models import (
+    AnswerParagraph,
+    MapPoint,
+    MapTopic,
+    NearestQuestion,
+    PageCitation,
+    PageCorpus,
+    PageHit,
+    PageReply,
+)
 
 STATIC = Path(__file__).parent / "static"
 
@@ -23,6 +37,11 @@ router = APIRouter(tags=["page"])
 # its files are served.
 SWAGGER = Path(str(files("fastapi_offline") / "static"))
 SWAGGER_FILES = frozenset({"swagger-ui-bundle.js", "swagger-ui.css"})
+# Hovering a point on the map shows its paragraph up to this length.
+MAP_TEXT_CHARS = 400
+# e5's cosines are compressed (unrelated questions still score 0.7 or more): a bar from 0
+# would look full for every hit. The page's similarity bars start here.
+SIMILARITY_FLOOR = 0.6
 
 
 @router.get("/", include_in_schema=False)
@@ -43,26 +62,92 @@ async def swagger_asset(name: str) -> Response:
     return FileResponse(SWAGGER / name)
 
 
-@router.get("/api/page/corpus")
-async def corpus(request: Request) -> JSONResponse:
+@router.get("/api/page/corpus", response_model=PageCorpus)
+async def corpus(request: Request) -> PageCorpus:
     """For the page: the corpus map (every paragraph as a point, coloured by interviewer
     question), the confidence an answer needs, the similarity scale, the example questions.
     Not a stable API."""
     context = web(request)
-    return JSONResponse(corpus_view(context.service, context.settings.examples))
+    return corpus_view(context.service, context.settings.examples)
 
 
-@router.get("/api/page/search", responses=QUESTION_ERRORS)
+def corpus_view(service: AnswerService, examples: tuple[str, ...]) -> PageCorpus:
+    snapshot = service.snapshot
+    search = service.settings.search
+    topics: dict[str, MapTopic] = {}
+    points = []
+    for p, x, y in snapshot.map_points():
+        key = topic_key(p)
+        if key not in topics:
+            topics[key] = MapTopic(key=key, label=snapshot.corpus.label(p), question=p.question)
+        points.append(MapPoint(id=p.id, x=x, y=y, topic=key, text=_shorten(p.text)))
+    return PageCorpus(
+        build=snapshot.build_id,
+        # What the page draws: the confidence an answer needs, on the decision's bar, and
+        # the scale of the hits' similarity bars. The decision itself is the service's.
+        answer_confidence=snapshot.answer_confidence,
+        similarity_scale=(SIMILARITY_FLOOR, 1.0),
+        top_k=search.top_k,
+        max_query_chars=search.max_query_chars,
+        examples=examples,
+        topics=tuple(topics.values()),
+        points=tuple(points),
+    )
+
+
+@router.get("/api/page/search", response_model=PageReply, responses=QUESTION_ERRORS)
 async def page_search(
     request: Request,
+    response: Response,
     q: str = "",
     k: TopK = None,
     lang: Annotated[Literal["ru", "en"] | None, Query(description="the page's language")] = None,
     typing: Annotated[bool, Query(description="asked while typing: not logged")] = False,
-) -> JSONResponse:
+) -> PageReply:
     """For the page: the reply as /api/search gives it (under "reply"), and what the page
-    draws besides (where the question lands on the map, labels, citations, whole answers).
-    Questions asked as one types are not logged (they are unfinished), and get no record
-    id; the one the user settles on is. Not a stable API."""
-    reply = await ask(request, q, k, None if typing else "page", lang)
-    return JSONResponse(reply_view(reply), headers=record_headers(reply))
+    draws besides (where the question lands on the map, citations, whole answers). Questions
+    asked as one types are not logged (they are unfinished), and get no record id; the one
+    the user settles on is. Not a stable API."""
+    reply = await ask(request, q, k, None if typing else FrontEnd.PAGE, lang)
+    response.headers.update(record_headers(reply))
+    return reply_view(reply)
+
+
+def reply_view(reply: Reply) -> PageReply:
+    """The reply and what the page draws besides, all from the snapshot that produced it."""
+    corpus = reply.snapshot.corpus
+    shown = {hit.paragraph.id for hit in reply.passages}
+
+    def drawn(hit: Hit) -> PageHit:
+        citation = cite(hit.paragraph, hit.document)
+        return PageHit(
+            shown=hit.paragraph.id in shown,
+            topic=topic_key(hit.paragraph),
+            # The source without its link, which the page adds only if it is a web address.
+            citation=PageCitation(
+                source=citation.model_copy(update={"url": None}).source, url=citation.url
+            ),
+            whole_answer=tuple(
+                AnswerParagraph(id=p.id, text=p.text) for p in corpus.answer(hit.paragraph)
+            ),
+        )
+
+    return PageReply(
+        reply=reply,
+        build=reply.snapshot.build_id,
+        position=reply.position,
+        hits=tuple(drawn(hit) for hit in reply.hits),
+        nearest_questions=tuple(
+            NearestQuestion(label=hit.label, question=hit.paragraph.question)
+            for hit in reply.nearest_questions
+        ),
+    )
+
+
+def topic_key(p: Paragraph) -> str:
+    """The interviewer question a paragraph answers: the map colours points by it."""
+    return f"{p.document_id}#{p.answer_no}"
+
+
+def _shorten(text: str, limit: int = MAP_TEXT_CHARS) -> str:
+    return text if len(text) <= limit else text[: limit - 1].rsplit(" ", 1)[0] + "…"

@@ -351,24 +351,25 @@ function renderHit(hit, extra, reply) {
     el("span", { class: "score" }, `${t("similarity")}${hit.similarity.toFixed(3)}`));
   const swatch = el("span", { class: "swatch", "aria-hidden": "true" });
   swatch.style.background = topicColour(extra.topic);
-  const asked = el("p", { class: "asked" }, swatch, el("strong", {}, extra.label),
-    el("span", { class: "question" }, ` — ${t("asked")}${hit.question}`));
-  const section = hit.section ? el("p", { class: "section" }, hit.section) : null;
+  const paragraph = hit.paragraph;
+  const asked = el("p", { class: "asked" }, swatch, el("strong", {}, hit.label),
+    el("span", { class: "question" }, ` — ${t("asked")}${paragraph.question}`));
+  const section = paragraph.section ? el("p", { class: "section" }, paragraph.section) : null;
   const whole = el("details", {}, el("summary", {}, `${t("whole")} (${t("paragraph_of",
-    { n: extra.position, m: extra.count })})`),
-  ...extra.whole_answer.map((p) => el("p", p.id === hit.paragraph_id ? { class: "this" } : {},
+    { n: paragraph.position, m: paragraph.count })})`),
+  ...extra.whole_answer.map((p) => el("p", p.id === paragraph.id ? { class: "this" } : {},
     p.text)));
   // A link only to a web page: a corpus could hold a "javascript:" URL.
   const url = extra.citation.url;
   const link = url && /^https?:\/\//i.test(url)
     ? el("a", { href: url, rel: "noopener noreferrer" }, url) : url;
   const cite = el("p", { class: "cite" }, t("source") + extra.citation.source,
-    url ? ", " : "", link, ` (${hit.paragraph_id})`);
+    url ? ", " : "", link, ` (${paragraph.id})`);
   const better = el("p", { class: "better", hidden: "" });
   if (hit.rank > 1 && state.recordId) {
     const button = el("button", { type: "button" }, t("this_one"));
     button.addEventListener("click", async () => {
-      const recorded = await sendFeedback({ paragraph_id: hit.paragraph_id });
+      const recorded = await sendFeedback({ paragraph_id: paragraph.id });
       better.replaceChildren(recorded ? t("thanks") : t("not_recorded"));
     });
     better.append(button);
@@ -377,7 +378,7 @@ function renderHit(hit, extra, reply) {
   if (extra.shown) classes.push("shown");
   if (reply.decision === "not_covered") classes.push("dim");
   return el("li", { class: classes.join(" "), id: `hit-${hit.rank}` }, head, asked, section,
-    highlighted(hit.text, hit.highlight), whole, cite, hit.rank > 1 ? better : null);
+    highlighted(paragraph.text, hit.highlight), whole, cite, hit.rank > 1 ? better : null);
 }
 
 // The paragraph with its sentence closest to the question marked.
@@ -404,12 +405,12 @@ function drawMap(view) {
   const sx = (x) => PAD + ((x - x0) / ((x1 - x0) || 1)) * (W - 2 * PAD);
   const sy = (y) => H - PAD - ((y - y0) / ((y1 - y0) || 1)) * (H - 2 * PAD);
   const byId = new Map(points.map((p) => [p.id, p]));
-  const ranks = new Map(view ? view.reply.hits.map((h) => [h.paragraph_id, h.rank]) : []);
+  const ranks = new Map(view ? view.reply.hits.map((h) => [h.paragraph.id, h.rank]) : []);
   const nodes = [];
   if (view) {
     const [qx, qy] = [sx(view.position[0]), sy(view.position[1])];
     for (const hit of view.reply.hits) {
-      const p = byId.get(hit.paragraph_id);
+      const p = byId.get(hit.paragraph.id);
       if (!p) continue;
       nodes.push(svg("line", { x1: qx, y1: qy, x2: sx(p.x), y2: sy(p.y),
         "stroke-width": Math.max(1, 5 - hit.rank) }));

@@ -1,7 +1,7 @@
 """Ranking paragraphs for encoded questions: dense candidates, then every signal on them.
 
 FAISS finds the `POOL` paragraphs closest to the question's dense vector (all of them in a
-small corpus); the sparse, late-interaction and navec signals (retrieval/signals.py) are
+small corpus); the sparse, late-interaction and navec signals (signals/scoring.py) are
 scored on those candidates only, z-scored over them and fused with the fitted weights.
 The fused score orders the hits. The candidates' per-signal scores go with the ranking as
 its `evidence`, which the decision reads (service/decision.py): how decisively one
@@ -15,26 +15,16 @@ from dataclasses import dataclass, field, replace
 
 import numpy as np
 
-from . import signals, terms
-from .corpus import Document, Paragraph
-from .index import LoadedIndex
-from .labels import answer_key
-from .passes import QueryPass
-from .views import sentences
-from .wordvectors import WordVectors, load_word_vectors
+from records import Hit
+from retrieval.indexing.loading import LoadedIndex
+from retrieval.indexing.views import sentences
+from retrieval.model.passes import QuestionPass
+from retrieval.signals import scoring, terms
+from retrieval.signals.wordvectors import WordVectors, load_word_vectors
 
 # Candidates per question: the dense search's share of the work, and what the other signals
-# are z-scored over. Late interaction over them is the part that grows with it (README).
+# are z-scored over. Late interaction over them is the part that grows with it.
 POOL = 100
-
-
-@dataclass(frozen=True)
-class Hit:
-    rank: int  # 1-based
-    score: float  # the fused ranking score: what orders the hits (z-score units)
-    paragraph: Paragraph
-    highlight: str  # the paragraph's sentence closest to the question
-    similarity: float = 0.0  # cosine of the question's and the paragraph's dense vectors
 
 
 @dataclass(frozen=True)
@@ -55,7 +45,7 @@ class Evidence:
 
     def with_weights(self, weights: Mapping[str, float]) -> Evidence:
         """The same evidence fused with other weights (fitting tries many)."""
-        return replace(self, fused=signals.fuse(self.signals, weights))
+        return replace(self, fused=scoring.fuse(self.signals, weights))
 
     def without(self, signal: str) -> Evidence:
         """The evidence as a model without `signal` would give it (fitting without sparse)."""
@@ -80,7 +70,7 @@ class Ranking:
         return self.hits[0] if self.hits else None
 
 
-class Searcher:
+class Ranker:
     """One loaded index, ranking its paragraphs for encoded questions with fixed weights."""
 
     def __init__(
@@ -92,30 +82,14 @@ class Searcher:
         self.index = index
         self.weights = dict(weights)
         self.vectors = vectors or load_word_vectors()
-        self._by_id = {p.id: p for p in index.paragraphs}
-        keys = {key: i for i, key in enumerate(dict.fromkeys(map(answer_key, index.paragraphs)))}
-        self._answer = np.array([keys[answer_key(p)] for p in index.paragraphs])
+        keys = {key: i for i, key in enumerate(dict.fromkeys(self._answer_keys()))}
+        self._answer = np.array([keys[key] for key in self._answer_keys()])
 
-    @property
-    def documents(self) -> tuple[Document, ...]:
-        return self.index.documents
-
-    def document(self, doc_id: str) -> Document:
-        return self.index.corpus.document(doc_id)
-
-    def paragraph(self, paragraph_id: str) -> Paragraph | None:
-        return self._by_id.get(paragraph_id)
-
-    def whole_answer(self, paragraph: Paragraph) -> tuple[Paragraph, ...]:
-        """Every paragraph of the interview answer `paragraph` belongs to, in order."""
-        return self.index.corpus.answer(paragraph)
-
-    def label(self, paragraph: Paragraph) -> str:
-        """The topic label of the interviewer question `paragraph` answers."""
-        return self.index.labels[answer_key(paragraph)]
+    def _answer_keys(self) -> list[tuple[str, int]]:
+        return [p.answer_key for p in self.index.corpus.paragraphs]
 
     def rank(
-        self, queries: Sequence[str], passes: Sequence[QueryPass], top_k: int
+        self, queries: Sequence[str], passes: Sequence[QuestionPass], top_k: int
     ) -> list[Ranking]:
         """The `top_k` best paragraphs for each question, given its encoder pass."""
         if not passes:
@@ -131,24 +105,33 @@ class Searcher:
         ]
 
     def _ranking(
-        self, query: str, question: QueryPass, cosines: np.ndarray, ids: np.ndarray, top_k: int
+        self, query: str, question: QuestionPass, cosines: np.ndarray, ids: np.ndarray, top_k: int
     ) -> Ranking:
         evidence = self.evidence(query, question, cosines, ids)
-        ranked = [
-            self._hit(rank, float(evidence.fused[c]), float(cosines[c]), int(ids[c]), question)
-            for rank, c in enumerate(evidence.order, 1)
-        ]
+        order = evidence.order
+
+        def hit(rank: int) -> Hit:
+            c = order[rank - 1]
+            return self._hit(
+                rank, float(evidence.fused[c]), float(cosines[c]), int(ids[c]), question
+            )
+
+        hits = tuple(hit(rank) for rank in range(1, min(top_k, len(order)) + 1))
+        nearest = tuple(
+            hits[rank - 1] if rank <= len(hits) else hit(rank)
+            for rank in _first_of_each_answer(evidence.answers[order])
+        )
         x, y = self.index.projection(question.dense)[0]
-        nearest = _distinct_questions(ranked)
-        return Ranking(query, tuple(ranked[:top_k]), evidence, nearest, (float(x), float(y)))
+        return Ranking(query, hits, evidence, nearest, (float(x), float(y)))
 
     def evidence(
-        self, query: str, question: QueryPass, cosines: np.ndarray, ids: np.ndarray
+        self, query: str, question: QuestionPass, cosines: np.ndarray, ids: np.ndarray
     ) -> Evidence:
+        paragraphs = self.index.corpus.paragraphs
         language = terms.language_of(query)
         content = terms.terms_of(query, language)
         navec = self.vectors.mean(t.spellings for t in content) if language == "ru" else None
-        scores = signals.scores(question, navec, ids, cosines, self.index.signals)
+        scores = scoring.scores(question, navec, ids, cosines, self.index.signals)
         words = (
             terms.word_codes(question.pieces, question.codes)
             if question.codes is not None
@@ -156,28 +139,33 @@ class Searcher:
         )
         return Evidence(
             language=language,
-            paragraphs=tuple(self.index.paragraphs[i].id for i in ids),
+            paragraphs=tuple(paragraphs[i].id for i in ids),
             answers=self._answer[ids],
             signals=scores,
-            fused=signals.fuse(scores, self.weights),
+            fused=scoring.fuse(scores, self.weights),
             coverage=terms.coverage(query, language, self.index.vocabulary, self.vectors, words),
         )
 
-    def _hit(self, rank: int, score: float, similarity: float, i: int, question: QueryPass) -> Hit:
-        paragraph = self.index.paragraphs[i]
+    def _hit(
+        self, rank: int, score: float, similarity: float, i: int, question: QuestionPass
+    ) -> Hit:
+        corpus = self.index.corpus
+        paragraph = corpus.paragraphs[i]
         rows = list(self.index.sentence_rows[i])
         best = int(np.argmax(self.index.view_vectors[rows] @ question.dense))
-        return Hit(rank, score, paragraph, sentences(paragraph.text)[best], similarity)
+        return Hit(
+            rank=rank,
+            score=score,
+            similarity=similarity,
+            paragraph=paragraph,
+            highlight=sentences(paragraph.text)[best],
+            label=corpus.label(paragraph),
+            document=corpus.document(paragraph.document_id),
+        )
 
 
-def _distinct_questions(ranked: list[Hit], n: int = 3) -> tuple[Hit, ...]:
-    seen: set[tuple[str, int]] = set()
-    out: list[Hit] = []
-    for hit in ranked:
-        key = (hit.paragraph.document, hit.paragraph.answer_no)
-        if key not in seen:
-            seen.add(key)
-            out.append(hit)
-            if len(out) == n:
-                break
-    return tuple(out)
+def _first_of_each_answer(answers: np.ndarray, n: int = 3) -> list[int]:
+    """The ranks (1-based) of the best paragraph of each of the first `n` interviewer
+    questions, given the candidates' answers in ranked order."""
+    _, first = np.unique(answers, return_index=True)
+    return [int(i) + 1 for i in np.sort(first)[:n]]

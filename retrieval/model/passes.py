@@ -20,11 +20,11 @@ from typing import Any
 import numpy as np
 from scipy import sparse as sp
 
-from .sparse import SparseHead, TokenCodes, strongest
+from retrieval.model.sparse import SparseHead, TokenCodes, strongest
 
 
 @dataclass(frozen=True)
-class QueryPass:
+class QuestionPass:
     """A question's encoder outputs: all the ranking and the decision read of it."""
 
     dense: np.ndarray  # [d] normalised sentence embedding
@@ -74,19 +74,19 @@ def prompt_token_ids(tokenizer: Any, prompt: str) -> list[int]:
     return list(tokenizer(prompt.rstrip(), add_special_tokens=False)["input_ids"])
 
 
-def query_pass(
+def question_pass(
     output: Mapping[str, Any], tokens: ContentTokens, prompt: str, head: SparseHead | None
-) -> QueryPass:
-    """One question's QueryPass from its encode output (`output_value=None`)."""
+) -> QuestionPass:
+    """One question's QuestionPass from its encode output (`output_value=None`)."""
     keep = tokens.mask(output, prompt)
     states = output["token_embeddings"].float().numpy()[keep]
     dense = output["sentence_embedding"].float().numpy()
     dense = dense / max(float(np.linalg.norm(dense)), 1e-12)
     pieces = tokens.pieces(output, keep)
     if head is None:
-        return QueryPass(dense, states, pieces)
+        return QuestionPass(dense, states, pieces)
     codes = head.codes(states)
-    return QueryPass(dense, states, pieces, strongest(head.pool(codes)), codes)
+    return QuestionPass(dense, states, pieces, strongest(head.pool(codes)), codes)
 
 
 def passage_states(output: Mapping[str, Any], tokens: ContentTokens, prompt: str) -> np.ndarray:

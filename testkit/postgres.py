@@ -25,7 +25,7 @@ import psycopg
 import pytest
 from psycopg import sql
 
-from questionlog import StoreSettings
+from questionlog.settings import StoreSettings
 
 BACKENDS = ("sqlite", "postgresql")
 PASSWORD = "s3cret-pw"  # of the dead PostgreSQL URL: it must never reach the log

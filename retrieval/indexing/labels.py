@@ -15,8 +15,6 @@ from collections.abc import Mapping, Sequence
 
 import numpy as np
 
-from .corpus import Corpus, Paragraph
-
 MAX_WORDS = 5
 MAX_CHARS = 40
 # A span that begins or ends on one of these reads as a fragment ("и новых", "перед вашим").
@@ -35,11 +33,6 @@ _FUNCTION_WORDS = frozenset(_FUNCTION_WORD_LIST.split())
 _BREAKS = re.compile(r"[.,:;!?…«»\"“”()\[\]—–]")
 
 
-def answer_key(paragraph: Paragraph) -> str:
-    """Which interviewer question a paragraph answers: labels are kept per question."""
-    return f"{paragraph.document}#{paragraph.answer_no}"
-
-
 def candidates(question: str) -> list[str]:
     """Spans of the question that could serve as its label, in order of appearance."""
     found: dict[str, None] = {}
@@ -54,16 +47,6 @@ def candidates(question: str) -> list[str]:
                 if len(text) <= MAX_CHARS:
                     found[text] = None
     return list(found)
-
-
-def given_labels(corpus: Corpus) -> dict[str, str]:
-    """The labels the sidecars give, by answer key."""
-    labels = {}
-    for paragraph in corpus.paragraphs:
-        topics = corpus.document(paragraph.document).topics
-        if topics:
-            labels[answer_key(paragraph)] = topics[paragraph.answer_no - 1]
-    return labels
 
 
 def derive_label(

@@ -1319,7 +1319,7 @@ class FakeTelegram:
         return self._new_bot_message(params, content)
 
     def _stored_bot_message(self, params: Json, action: str) -> Json:
-        key = (_chat_key(params.get("chat_id")), params.get("message_id"))
+        key = (_chat_key(params.get("chat_id")), int(params.get("message_id") or 0))
         message = self._messages.get(key)
         if message is None:
             raise bad_request(f"message to {action} not found")
@@ -1365,7 +1365,7 @@ class FakeTelegram:
         return self._apply_edit(message, {**new, "reply_markup": markup})
 
     def _delete_message(self, params: Json) -> bool:
-        key = (_chat_key(params.get("chat_id")), params.get("message_id"))
+        key = (_chat_key(params.get("chat_id")), int(params.get("message_id") or 0))
         if self._messages.pop(key, None) is None:
             raise bad_request("message to delete not found")
         return True

@@ -6,12 +6,12 @@ from typing import TYPE_CHECKING
 
 from tokenizers import Regex, Tokenizer, decoders, models, normalizers, pre_tokenizers, processors
 
-from .charsmap import compile_charsmap
+from retrieval.model.charsmap import compile_charsmap
 
 if TYPE_CHECKING:
     from transformers import PreTrainedTokenizerFast
 
-    from .e5file import E5File
+    from retrieval.model.e5file import E5File
 
 METASPACE = "\u2581"
 

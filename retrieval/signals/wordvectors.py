@@ -18,7 +18,7 @@ from typing import Any
 
 import numpy as np
 
-from .model import ModelError
+from retrieval.model.spec import ModelError
 
 NAVEC_FILE = "data/emb/navec_news_v1_1B_250K_300d_100q.tar"  # inside the natasha package
 DIMENSION = 300

