@@ -7,7 +7,7 @@ INSTALLED := $(VENV)/.installed
 # Chromium for the web page. Installed only when missing (CI runs as root; else sudo).
 SUDO := $(if $(filter 0,$(shell id -u)),,sudo)
 
-.PHONY: setup run test system-packages lint bench clean
+.PHONY: setup run test test-fast system-packages lint bench clean
 
 # Reinstall when the dependency list changes. The Russian word vectors' file ships in the
 # natasha wheel: it is installed without its dependencies, none of which is used.
@@ -36,11 +36,19 @@ system-packages:
 		$(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends $$missing; \
 	fi
 
-test: $(INSTALLED) system-packages
-	$(BIN)/interview-bot model
+lint: $(INSTALLED)
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
+	$(BIN)/mypy
+
+# Everything: the real model end to end, Chromium, PostgreSQL, the refit.
+test: $(INSTALLED) system-packages lint
+	$(BIN)/interview-bot model
 	$(BIN)/python -m pytest
+
+# Logic on a small fake encoder, no model, browser or database server: under a minute.
+test-fast: $(INSTALLED)
+	$(BIN)/python -m pytest -m "not slow"
 
 bench: setup
 	$(BIN)/python -m bench

@@ -49,7 +49,7 @@ def run(ctx: Context) -> dict[str, Any]:
     `service.answer([q])` (prompt, encode with the sparse head, FAISS, the signals and their
     fusion, term coverage, highlights, the corpus-map position, the decision), alternated
     call by call over the same short questions; also the service's own encode step
-    (`Encoder.questions([q])`), to split the difference between encoding and the rest, and
+    (`Encoder.question_passes([q])`), to split the difference between encoding and the rest, and
     a bare encode on one torch thread instead of the default (one per core), to show what
     thread contention costs."""
     import torch

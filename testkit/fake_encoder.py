@@ -7,7 +7,10 @@ real, in milliseconds and without the model. It knows nothing of meaning across 
 tests of answer quality use the real model.
 
 Registered for model names "fake:<dimension>" (`register`); a config naming
-`[model] name = "fake:64"` then runs on it.
+`[model] name = "fake:256"` then runs on it. Its decision (`decision`) is not fitted but
+set, so that a test can steer it: a question that quotes a sentence of a paragraph is
+answered with that paragraph, one that shares no words with the corpus is not covered,
+and one between is uncertain.
 """
 
 from __future__ import annotations
@@ -20,12 +23,18 @@ from functools import lru_cache
 import numpy as np
 from scipy import sparse as sp
 
+from retrieval.indexing.views import RECIPE
 from retrieval.model.passes import PassageBatch, QuestionPass
 from retrieval.model.spec import ModelSpec
+from service.decision import DecisionParams, FittedFor, Logistic
 from service.encoder import Encoder, register_encoder
 
 PREFIX = "fake"
-NAME = f"{PREFIX}:64"
+NAME = f"{PREFIX}:256"
+# The best paragraph's cosine to the question (dense alone ranks): below NOT_COVERED the
+# reply is not covered, from ANSWERED on it is answered. A quoted sentence scores .5-.8,
+# texts that share no word with the corpus under .2.
+NOT_COVERED, ANSWERED = 0.25, 0.5
 _WORD = re.compile(r"\w+")
 
 
@@ -86,3 +95,22 @@ def load(spec: ModelSpec, batch_size: int = 16, progress: bool = False) -> Encod
 def register() -> None:
     """Make `load_encoder` give a FakeEncoder for model names "fake:<dimension>"."""
     register_encoder(PREFIX, load)
+
+
+def decision(spec: ModelSpec) -> DecisionParams:
+    """The decision over a FakeEncoder's index: the cosine thresholds above, made steep
+    logistic curves on the `dense_top1` feature."""
+
+    def step(at: float) -> Logistic:
+        return Logistic(("dense_top1",), (0.0,), (1.0,), (40.0,), -40.0 * at, 1.0)
+
+    return DecisionParams(
+        fitted_for=FittedFor(spec.name, spec.name, RECIPE, ("dense", "late", "navec"), "", 0, ()),
+        weights={"dense": 1.0},
+        term_thresholds={"navec": 0.2, "sae": 0.5},
+        covered=step(NOT_COVERED),
+        confidence=step(ANSWERED),
+        t_not_covered=0.5,
+        t_answer=0.5,
+        t_third=0.05,
+    )

@@ -84,13 +84,13 @@ def good_index(built_settings) -> Path:
 
 @pytest.mark.parametrize(("name", "spoil", "expected"), CASES, ids=[c[0] for c in CASES])
 def test_bad_corpus_is_refused_and_the_index_kept(
-    tmp_path, good_index, encoder, name, spoil, expected
+    tmp_path, built_settings, good_index, encoder, name, spoil, expected
 ):
     corpus = tmp_path / "corpus"
     shutil.copytree(good_index.parent / "corpus", corpus)
     index = tmp_path / "index"
     shutil.copytree(good_index, index, symlinks=True)
-    config = write_config(tmp_path)
+    config = write_config(tmp_path, built_settings)
     before = _digest(index)
 
     spoil(corpus)

@@ -12,9 +12,9 @@ import httpx
 import pytest
 from click.testing import CliRunner
 from conftest import ROOT, write_config
-from test_bot import running_command
 
 from interview_bot.cli import cli
+from testkit.commands import running_command
 
 
 @pytest.fixture
@@ -165,10 +165,10 @@ def test_config_comes_from_flag_then_env_then_cwd(tmp_path, monkeypatch):
     assert "flag.toml: config file not found" in flag.output
 
 
-def test_installed_console_script_answers_json_without_traceback(built_settings, tmp_path):
+def test_installed_console_script_answers_json_without_traceback(model_settings, tmp_path):
     script = Path(sys.executable).with_name("interview-bot")
     assert script.exists(), "the console script is not installed in the venv"
-    env = {**os.environ, "INTERVIEW_BOT_CONFIG": str(built_settings.path)}
+    env = {**os.environ, "INTERVIEW_BOT_CONFIG": str(model_settings.path)}
     done = subprocess.run(
         [str(script), "ask", "--json"],
         input="Следующий форум планируется провести в Астрахани\n",
@@ -195,9 +195,9 @@ def test_installed_console_script_answers_json_without_traceback(built_settings,
     assert "Traceback" not in failed.stderr
 
 
-def test_run_without_a_token_serves_the_page(built_settings):
+def test_run_without_a_token_serves_the_page(model_settings):
     env = {k: v for k, v in os.environ.items() if not k.startswith("TELEGRAM_")}
-    with running_command(["--config", str(built_settings.path), "run"], env) as served:
+    with running_command(["--config", str(model_settings.path), "run"], env) as served:
         served.wait_for("TELEGRAM_BOT_TOKEN is not set: serving the search page")
         # Port 8000, or any free one when something else has it: the line says which.
         announced = served.wait_for("The search page is at ")

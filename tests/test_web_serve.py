@@ -12,21 +12,22 @@ from pathlib import Path
 import httpx
 from click.testing import CliRunner
 from conftest import copy_seed_corpus, write_config
-from test_bot import TREATY, running_command, serve_env
+from test_bot import TREATY
 
 from interview_bot.cli import cli
 from service.settings import Settings, load_settings
+from testkit.commands import running_command, serve_env
 from testkit.fake_telegram import FakeTelegram
 
 SPACE = "Байконур остаётся главной площадкой нашего сотрудничества с Россией в космосе."
 
 
 def test_serve_with_web_answers_on_telegram_and_the_page_from_one_model(
-    built_settings: Settings, tmp_path: Path
+    model_settings: Settings, tmp_path: Path
 ) -> None:
     # A corpus of its own (SIGHUP will see it change), with a copy of the session's index.
     copy_seed_corpus(tmp_path / "corpus")
-    shutil.copytree(built_settings.index.dir, tmp_path / "index", symlinks=True)
+    shutil.copytree(model_settings.index.dir, tmp_path / "index", symlinks=True)
     settings = load_settings(write_config(tmp_path), env={})
     with FakeTelegram() as tg:
         env = serve_env(settings, TELEGRAM_BOT_TOKEN=tg.token, TELEGRAM_BASE_URL=tg.base_url)
@@ -79,7 +80,7 @@ def test_the_page_port_is_refused_before_the_model_loads(built_settings: Setting
 
 
 def test_the_question_log_password_never_reaches_the_log(
-    built_settings: Settings, tmp_path: Path
+    model_settings: Settings, tmp_path: Path
 ) -> None:
     # A PostgreSQL log that is down: every write fails and is reported, never with the
     # password of the URL the environment gave.
@@ -88,7 +89,7 @@ def test_the_question_log_password_never_reaches_the_log(
         probe.bind(("127.0.0.1", 0))
         closed = probe.getsockname()[1]
     env = serve_env(
-        built_settings,
+        model_settings,
         INTERVIEW_BOT_STORE_URL=f"postgresql://bot:{password}@127.0.0.1:{closed}/questions",
     )
     with running_command(["-v", "web", "--port", "0"], env) as served:
