@@ -1,1 +1,1 @@
-"""Benchmarks of interview-bot: `python -m bench [--quick] [--out FILE]` (see bench/README.md)."""
+"""Benchmarks of interview-bot: `python -m bench [--quick] [--out FILE]` (docs/benchmarks.md)."""

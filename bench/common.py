@@ -81,7 +81,7 @@ class Row:
 
 @dataclass(frozen=True)
 class Target:
-    """A bound on a ratio (or a figure) the group reports, from the issue tracker."""
+    """A bound on a ratio (or a figure) the group reports (docs/benchmarks.md)."""
 
     key: str
     op: Literal["<=", ">="]

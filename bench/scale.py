@@ -1,7 +1,7 @@
 """FAISS index types at 10k, 100k and 1M synthetic paragraphs: speed, recall, memory.
 
 The vectors are synthesised from real e5 embeddings (see `Synthesiser` and
-bench/README.md): the seed corpus is far too small to show what an index costs. Queries
+docs/benchmarks.md): the seed corpus is far too small to show what an index costs. Queries
 are held out: drawn the same way, never added to the index. Exact search (`IndexFlatIP`)
 over the same vectors is both the recall reference and the speed baseline of each size.
 """
@@ -28,7 +28,7 @@ SEARCH_K = 30  # what Ranker.rank asks FAISS for (its pool of candidate paragrap
 TARGET_RECALL = 0.95
 NPROBES = (1, 2, 4, 8, 16, 32, 64, 128, 256, 512)
 EF_SEARCHES = (16, 32, 64, 128, 256, 512, 1024)
-# The issue's bound at a million paragraphs: a search this fast, at this recall, this small.
+# The bound at a million paragraphs: a search this fast, at this recall, this small.
 TARGET_N = 1_000_000
 TARGET_P50_MS = 10.0
 TARGET_MEMORY_MB = 2048

@@ -7,7 +7,7 @@ the Encoder uses, run in a fresh thread as the service's batcher runs it
 (asyncio.to_thread). The service gets the same questions all in flight at once
 (`AnswerService.ask` from as many asyncio tasks). Rounds of the two alternate, with a third
 kind: the same batched encode on the main thread, because on a busy machine torch's thread
-pool behaves differently there (see bench/README.md).
+pool behaves differently there (see docs/benchmarks.md).
 
 The question log is measured as the servers run it: torch on `limit_threads()` threads, a
 real SQLite `QuestionLog` in the scratch folder, questions asked with front_end="bot".

@@ -3,7 +3,7 @@
 Presenting a paragraph about one topic as the minister's answer on another is the worst
 thing the bot can do, and e5's cosines cannot tell: questions the interview does not cover
 score in the same band as right answers. What does tell is how decisively one paragraph
-wins (dev-half AUCs in README, "Answer quality"): the margins of the fused ranking, the
+wins (dev-half AUCs in docs/quality.md): the margins of the fused ranking, the
 margin between interviewer questions, each signal's own top score and margin, and the
 question's language (e5-small ranks English and Kazakh better than reworded Russian, so one
 margin means more there). Two logistic regressions on these features give
@@ -34,7 +34,7 @@ import numpy as np
 
 from records import Decision
 from retrieval.indexing.views import RECIPE
-from retrieval.model.loading import model_fingerprint
+from retrieval.model.loading import model_mismatch
 from retrieval.model.spec import ModelSpec
 from retrieval.ranking.ranker import Evidence
 from retrieval.signals import terms
@@ -199,15 +199,8 @@ def load_decision(path: Path, spec: ModelSpec, signals: Sequence[str]) -> Decisi
         raise DecisionError(f"{path} is damaged ({exc}): {FIT}") from None
     fitted = params.fitted_for
     name = Path(path).name
-    if fitted.model != spec.name:
-        raise DecisionError(
-            f"{name} was fitted for model {fitted.model}, config names {spec.name}: {FIT}"
-        )
-    if fitted.model_fingerprint != model_fingerprint(spec):
-        raise DecisionError(
-            f"{name} was fitted for {fitted.model_fingerprint}, the installed model is "
-            f"{model_fingerprint(spec)}: {FIT}"
-        )
+    if mismatch := model_mismatch(fitted.model, fitted.model_fingerprint, spec):
+        raise DecisionError(f"{name} was fitted for {mismatch}: {FIT}")
     if fitted.recipe != RECIPE:
         raise DecisionError(
             f"{name} was fitted for recipe {fitted.recipe}, this version uses {RECIPE}: {FIT}"

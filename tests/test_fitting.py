@@ -39,7 +39,7 @@ def _close(got: object, want: object, path: str = "") -> None:
 
 def test_fit_reproduces_the_shipped_decision_from_the_dev_half_alone(tmp_path, model_settings):
     """`eval --fit` on the labelled set with every test-half question garbled gives the
-    shipped decision.json: the test half, which the README's test figures come from, never
+    shipped decision.json: the test half, which docs/quality.md's test figures come from, never
     reaches the fit (the split is by group, so garbling the questions keeps it)."""
     items = load_eval_set(EVAL_SET)
     lines = EVAL_SET.read_text(encoding="utf-8").splitlines()

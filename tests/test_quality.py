@@ -1,9 +1,8 @@
 """Answer quality on the labelled set (tests/eval_set.jsonl), with the bundled model.
 
 The floors are what the default pipeline (decision.json, fitted on the dev half) measured
-on the test half when they were set (README, "Answer quality"), a little below to absorb
-float noise across CPUs: they catch regressions, they are not issue 9's targets (which the
-README compares with).
+on the test half when they were set (docs/quality.md), a little below to absorb float
+noise across CPUs: they catch regressions; the targets are in docs/quality.md.
 """
 
 from __future__ import annotations

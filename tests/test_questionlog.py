@@ -1,4 +1,4 @@
-"""The question log (issue 12): what is recorded, feedback, the read side, migrations and
+"""The question log: what is recorded, feedback, the read side, migrations and
 retention, each on SQLite and on a real PostgreSQL server (testkit/postgres.py)."""
 
 from __future__ import annotations

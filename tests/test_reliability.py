@@ -1,4 +1,4 @@
-"""Issue #6 on the bot side: hot reload, Telegram faults, load, abuse limits and secrets.
+"""The bot under stress: hot reload, Telegram faults, load, abuse limits and secrets.
 
 The real Application and HTTP client run against the fake Bot API server, with the real
 model and index of the session fixtures; a reload test works on its own copy of them.

