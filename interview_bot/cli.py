@@ -17,7 +17,7 @@ from service.encoder import quiet_libraries
 from service.evaluation import EvalSetError
 from service.settings import SettingsError
 
-from . import build, console, owner, quality, servers
+from . import build, console, importing, owner, quality, servers
 
 # Errors a user can fix: one line on stderr, exit 1, no traceback.
 USER_ERRORS = (
@@ -72,3 +72,4 @@ for command in (
     owner.feedback,
 ):
     cli.add_command(command)
+cli.add_command(importing.import_command)
