@@ -24,6 +24,8 @@ def read_docx(data: bytes, limits: Limits) -> Extracted:
     _check_zip(data, limits)
     import docx
     from docx.oxml.ns import qn
+    from docx.table import Table
+    from docx.text.paragraph import Paragraph
 
     try:
         document = docx.Document(BytesIO(data))
@@ -33,10 +35,10 @@ def read_docx(data: bytes, limits: Limits) -> Extracted:
     try:
         for element in document.element.body.iterchildren():
             if element.tag == qn("w:p"):
-                _paragraph(docx.text.paragraph.Paragraph(element, document), builder)
+                _paragraph(Paragraph(element, document), builder)
             elif element.tag == qn("w:tbl"):
                 seen: set[int] = set()
-                for row in docx.table.Table(element, document).rows:
+                for row in Table(element, document).rows:
                     for cell in row.cells:
                         # A merged cell appears once per grid column it spans.
                         if id(cell._tc) in seen:

@@ -218,7 +218,9 @@ def _article(body: Any) -> Any:
 # --- the article's blocks -----------------------------------------------------------------
 
 
-def _walk(element: Any, out: BlockBuilder, *, bold: bool, italic: bool, heading: bool, link: bool) -> None:
+def _walk(
+    element: Any, out: BlockBuilder, *, bold: bool, italic: bool, heading: bool, link: bool
+) -> None:
     tag = _tag(element)
     if tag is None:
         return
@@ -263,7 +265,9 @@ def _metadata(root: Any, url: str | None) -> Metadata:
         _without_site(meta.get("og:title"), site),
         _first(clean(str(a.get("headline") or "")) for a in articles),
         clean(h1.text_content()) if h1 is not None else None,
-        _without_site(clean(title_element.text_content()) if title_element is not None else "", site),
+        _without_site(
+            clean(title_element.text_content()) if title_element is not None else "", site
+        ),
     ]
     date = None
     for key in _DATE_META:

@@ -21,6 +21,7 @@ import statistics
 from collections import Counter
 from dataclasses import dataclass
 from io import BytesIO
+from itertools import pairwise
 from typing import Any
 
 from .blocks import Block, Extracted, Metadata, Refused, clean, letters
@@ -32,11 +33,12 @@ _PAGE_NUMBER = re.compile(
     r"^\W*(?:(?:стр\.?|страница|page|бет)\s*)?\d{1,4}(?:\s*(?:из|of|/)\s*\d{1,4})?\W*$",
     re.IGNORECASE,
 )
-_SENTENCE_END = tuple(".!?…:»\"”)")
+_SENTENCE_END = tuple('.!?…:»"”)')
 _PARTICLES = {"то", "либо", "нибудь", "таки", "ка", "де", "за", "под", "как", "тки"}
 _WORD = re.compile(r"[^\W\d_]+(?:-[^\W\d_]+)*", re.UNICODE)
-_UNTITLED = re.compile(r"^(untitled|без названия|microsoft word - .*|.*\.(docx?|pdf|rtf|odt))$",
-                       re.IGNORECASE)
+_UNTITLED = re.compile(
+    r"^(untitled|без названия|microsoft word - .*|.*\.(docx?|pdf|rtf|odt))$", re.IGNORECASE
+)
 # A line with at most this share of the column's width left empty is a full line.
 _SHORT = 0.2
 # The top and bottom share of a page where running heads, feet and page numbers sit.
@@ -154,8 +156,8 @@ def _paragraphs(lines: list[_Line]) -> list[Block]:
     width = max(1.0, right - left)
     steps = [
         b.top - a.top
-        for a, b in zip(lines, lines[1:], strict=False)
-        if a.page == b.page and 0 < b.top - a.top and abs(a.size - b.size) < 0.5
+        for a, b in pairwise(lines)
+        if a.page == b.page and b.top - a.top > 0 and abs(a.size - b.size) < 0.5
     ]
     step = statistics.median(steps) if steps else 0.0
     words = _words(lines)
@@ -174,7 +176,7 @@ def _paragraphs(lines: list[_Line]) -> list[Block]:
 
     blocks: list[Block] = []
     current = [lines[0]]
-    for a, b in zip(lines, lines[1:], strict=False):
+    for a, b in pairwise(lines):
         if breaks(a, b):
             blocks.append(_block(current, words))
             current = []
@@ -209,7 +211,9 @@ def _words(lines: list[_Line]) -> set[str]:
 def _join(text: str, following: str, words: set[str]) -> str:
     if text.endswith("\u00ad"):
         return text[:-1] + following
-    if not (len(text) >= 2 and text.endswith("-") and text[-2].isalpha() and following[:1].isalpha()):
+    if not (
+        len(text) >= 2 and text.endswith("-") and text[-2].isalpha() and following[:1].isalpha()
+    ):
         return f"{text} {following}"
     head = re.search(r"[^\W\d_]+(?:-[^\W\d_]+)*-$", text)
     tail = _WORD.match(following)
@@ -219,8 +223,11 @@ def _join(text: str, following: str, words: set[str]) -> str:
     last_part = first.rsplit("-", 1)[-1]
     keep = (
         f"{first}-{second}" in words
-        or (f"{first}{second}" not in words and any(w.startswith(f"{last_part}-") for w in words)
-            and len(last_part) >= 3)
+        or (
+            f"{first}{second}" not in words
+            and any(w.startswith(f"{last_part}-") for w in words)
+            and len(last_part) >= 3
+        )
         or (second in _PARTICLES and f"{first}{second}" not in words)
     )
     return text + following if keep else text[:-1] + following

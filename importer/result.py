@@ -33,7 +33,9 @@ class Imported:
         if self.reason is not None:
             out["reason"] = self.reason
         out["document"] = {name: getattr(self.metadata, name) for name in DOCUMENT_FIELDS}
-        out["answers"] = [{"question": a.question, "paragraphs": list(a.paragraphs)} for a in answers]
+        out["answers"] = [
+            {"question": a.question, "paragraphs": list(a.paragraphs)} for a in answers
+        ]
         out["headings"] = list(self.interview.headings) if self.interview else []
         out["path"] = str(self.path) if self.path else None
         if self.dry_run:

@@ -17,8 +17,10 @@ from .blocks import Refused
 _SCHEME = re.compile(r"^([A-Za-z][A-Za-z0-9+.-]*):(//)?")
 # Schemes that never name a local file, even without `//`.
 _OPAQUE = {"data", "javascript", "mailto", "about", "blob"}
-_HTML_START = re.compile(rb"^\s*(<!--.*?-->\s*)*<(!doctype\s+html|html|head|body|meta|title|p|div)\b",
-                         re.IGNORECASE | re.DOTALL)
+_HTML_START = re.compile(
+    rb"^\s*(<!--.*?-->\s*)*<(!doctype\s+html|html|head|body|meta|title|p|div)\b",
+    re.IGNORECASE | re.DOTALL,
+)
 _HTML_ANYWHERE = re.compile(rb"<(html|body|p|div|br|h[1-6])\b[^>]*>", re.IGNORECASE)
 _CHARSET = re.compile(r"charset\s*=\s*[\"']?([\w.:-]+)", re.IGNORECASE)
 MB = 1 << 20
@@ -45,7 +47,7 @@ class Source:
 
 def is_url(spec: str) -> bool:
     match = _SCHEME.match(spec)
-    return bool(match) and (bool(match[2]) or match[1].lower() in _OPAQUE)
+    return match is not None and (bool(match[2]) or match[1].lower() in _OPAQUE)
 
 
 def read_source(spec: str, limits: Limits) -> Source:

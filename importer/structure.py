@@ -193,7 +193,8 @@ def _by_labels(blocks: Sequence[Block]) -> Interview | None:
         askers, answerers = known_q, known_a or others
     elif others or known_a:
         speakers = others | known_a
-        askers = {_asker(turns, speakers)} - {None} - known_a  # type: ignore[operator]
+        asker = _asker(turns, speakers)
+        askers = {asker} - known_a if asker is not None else set()
         answerers = speakers - askers
     else:
         return None
@@ -270,7 +271,9 @@ def _by_emphasis(blocks: Sequence[Block]) -> Interview | None:
     return Interview(tuple(answers), layout=layout)
 
 
-def _emphasised(blocks: Sequence[Block], emphasised: Callable[[Block], bool]) -> list[Answer] | None:
+def _emphasised(
+    blocks: Sequence[Block], emphasised: Callable[[Block], bool]
+) -> list[Answer] | None:
     def question(block: Block) -> bool:
         return emphasised(block) and (asks(block.text) or not is_heading(block))
 

@@ -48,6 +48,6 @@ def _chunks(lines: list[str]) -> list[str]:
             chunks.append([])
     chunks = [c for c in chunks if c]
     wrapped = sum(len(c) > 1 and not _HEADING.match(c[0]) for c in chunks)
-    if chunks and wrapped * 2 > len(chunks):
+    if len(chunks) >= 2 and wrapped * 2 > len(chunks):
         return [" ".join(line.strip() for line in chunk) for chunk in chunks]
     return [line for line in lines if line.strip()]

@@ -33,14 +33,17 @@ from .structure import Answer, Interview
 DUPLICATE_SHARE = 0.9
 MAX_SLUG = 60
 _FIELDS = ("title", "date", "interviewee", "interviewer", "outlet", "source_url", "language")
-_TRANSLIT = dict(
-    zip(
-        "абвгдеёжзийклмнопрстуфхцчшщъыьэюяәғқңөұүһі",
-        "a b v g d e e zh z i y k l m n o p r s t u f kh ts ch sh shch _ y _ e yu ya "
-        "a g q n o u u h i".split(),
-        strict=True,
-    )
-)
+_LATIN = (
+    ("а", "a"), ("б", "b"), ("в", "v"), ("г", "g"), ("д", "d"), ("е", "e"), ("ё", "e"),
+    ("ж", "zh"), ("з", "z"), ("и", "i"), ("й", "y"), ("к", "k"), ("л", "l"), ("м", "m"),
+    ("н", "n"), ("о", "o"), ("п", "p"), ("р", "r"), ("с", "s"), ("т", "t"), ("у", "u"),
+    ("ф", "f"), ("х", "kh"), ("ц", "ts"), ("ч", "ch"), ("ш", "sh"), ("щ", "shch"), ("ъ", ""),
+    ("ы", "y"), ("ь", ""), ("э", "e"), ("ю", "yu"), ("я", "ya"),
+    # Kazakh letters beyond the Russian alphabet.
+    ("ә", "a"), ("ғ", "g"), ("қ", "q"), ("ң", "n"), ("ө", "o"), ("ұ", "u"), ("ү", "u"),
+    ("һ", "h"), ("і", "i"),
+)  # fmt: skip
+_TRANSLIT = dict(_LATIN)
 
 
 def render(interview: Interview) -> str:
@@ -72,7 +75,7 @@ def slug(title: str | None, fallback: str) -> str:
         if not text:
             continue
         text = unicodedata.normalize("NFKC", text).lower()
-        ascii_text = "".join(_TRANSLIT.get(c, c) for c in text).replace("_", "")
+        ascii_text = "".join(_TRANSLIT.get(c, c) for c in text)
         ascii_text = unicodedata.normalize("NFKD", ascii_text).encode("ascii", "ignore").decode()
         words = re.findall(r"[a-z0-9]+", ascii_text)
         name = ""
@@ -124,7 +127,9 @@ def free_name(folder: Path, stem: str) -> str:
     return name
 
 
-def check(transcript: str, metadata_toml: str, interview: Interview, folder: Path, stem: str) -> None:
+def check(
+    transcript: str, metadata_toml: str, interview: Interview, folder: Path, stem: str
+) -> None:
     """Write both files into `folder` and read them back with the corpus parser."""
     text_path = folder / f"{stem}.txt"
     (folder / f"{stem}.toml").write_text(metadata_toml, encoding="utf-8")
@@ -140,10 +145,14 @@ def check(transcript: str, metadata_toml: str, interview: Interview, folder: Pat
         last = read[-1]
         read[-1] = Answer(last.question, (*last.paragraphs, record.text), last.section)
     if tuple(read) != interview.answers:
-        raise Refused("the transcript would not read back as it was found (a paragraph in capitals?)")
+        raise Refused(
+            "the transcript would not read back as it was found (a paragraph in capitals?)"
+        )
 
 
-def write(transcript: str, metadata_toml: str, interview: Interview, folder: Path, stem: str) -> Path:
+def write(
+    transcript: str, metadata_toml: str, interview: Interview, folder: Path, stem: str
+) -> Path:
     """Check, then put `<stem>.txt` and `<stem>.toml` in `folder`; returns the transcript's path."""
     folder.mkdir(parents=True, exist_ok=True)
     staging = Path(tempfile.mkdtemp(prefix=".import-", dir=folder))

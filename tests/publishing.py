@@ -51,8 +51,7 @@ def seed() -> Seed:
     answers: dict[int, tuple[str, list[str]]] = {}
     heading, heading_before = "", -1
     for record in records:
-        question, paragraphs = answers.setdefault(record.answer_no, (record.question, []))
-        paragraphs.append(record.text)
+        answers.setdefault(record.answer_no, (record.question, []))[1].append(record.text)
         if record.section and not heading:
             heading, heading_before = record.section, record.answer_no - 1
     return Seed(
@@ -323,7 +322,9 @@ def pdf_file(s: Seed, *, encrypt: str | None = None) -> tuple[bytes, PdfLayout]:
         y -= leading + (gap if last else 0)
     for number, page in enumerate(pages, start=1):
         pdf.setFont("Body", 8)
-        pdf.drawString(margin, height - margin + 10, "Министерство иностранных дел Республики Казахстан")
+        pdf.drawString(
+            margin, height - margin + 10, "Министерство иностранных дел Республики Казахстан"
+        )
         pdf.drawRightString(width - margin, height - margin + 10, "Пресс-служба")
         pdf.drawString(margin, margin - 20, "Стенограмма интервью. Для служебного пользования.")
         pdf.drawCentredString(width / 2, margin - 34, str(number))
