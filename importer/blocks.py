@@ -32,6 +32,22 @@ def clean(text: str) -> str:
     return " ".join("".join(c if c.isprintable() else " " for c in text).split())
 
 
+_SHARE = re.compile(r"^(поделиться|share( this)?|бөлісу)\b", re.IGNORECASE)
+_COPYRIGHT = re.compile(
+    r"^(©|\(c\)\s*\d{4}|copyright\b)|все права защищены|all rights reserved|барлық құқықтар",
+    re.IGNORECASE,
+)
+_COOKIE = re.compile(r"\bcookies?\b|\bкуки\b|файл\w* cookie", re.IGNORECASE)
+
+
+def boilerplate(text: str) -> bool:
+    """A copyright line, a cookie notice or a "Share" row: a site's, never an answer's.
+    Pages mark them up as chrome too, but a page printed to PDF keeps only the words."""
+    if len(text) < 300 and (_COPYRIGHT.search(text) or _COOKIE.search(text)):
+        return True
+    return len(text) < 120 and bool(_SHARE.match(text))
+
+
 def letters(text: str) -> int:
     return sum(c.isalnum() for c in text)
 

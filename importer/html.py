@@ -21,7 +21,17 @@ from urllib.parse import urljoin, urlsplit
 from lxml import etree
 from lxml import html as lxml_html
 
-from .blocks import Block, BlockBuilder, Extracted, Metadata, Refused, clean, iso_date, language
+from .blocks import (
+    Block,
+    BlockBuilder,
+    Extracted,
+    Metadata,
+    Refused,
+    boilerplate,
+    clean,
+    iso_date,
+    language,
+)
 from .sources import decode_text
 
 # Never text: dropped with everything inside, before anything else is looked at.
@@ -62,12 +72,6 @@ _READ_ALSO = re.compile(
     r"( (news|stories|articles))?|оқи отырыңыз|тақырыпқа қатысты)\W*$",
     re.IGNORECASE,
 )
-_SHARE = re.compile(r"^(поделиться|share( this)?|бөлісу)\b", re.IGNORECASE)
-_COPYRIGHT = re.compile(
-    r"^(©|\(c\)\s*\d{4}|copyright\b)|все права защищены|all rights reserved|барлық құқықтар",
-    re.IGNORECASE,
-)
-_COOKIE = re.compile(r"\bcookies?\b|\bкуки\b|файл\w* cookie", re.IGNORECASE)
 _XML_DECLARATION = re.compile(r"^\s*<\?xml[^>]*>")
 _META_CHARSET = re.compile(rb"<meta[^>]+charset\s*=\s*[\"']?\s*([\w.:-]+)", re.IGNORECASE)
 _TITLE_SEPARATORS = (" | ", " — ", " – ", " - ", " :: ", " / ", " · ", " » ", " : ")
@@ -195,12 +199,7 @@ def _link_share(element: Any) -> float:
 
 
 def _chrome_text(block: Block) -> bool:
-    if block.linked:
-        return True
-    text = block.text
-    if len(text) < 300 and (_COPYRIGHT.search(text) or _COOKIE.search(text)):
-        return True
-    return len(text) < 120 and bool(_SHARE.match(text))
+    return block.linked or boilerplate(block.text)
 
 
 def _article(body: Any) -> Any:

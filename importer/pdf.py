@@ -4,7 +4,7 @@ with their position and font, joined back into paragraphs.
 * Running heads and feet go: a line that comes back at the same height on most pages (digits
   aside, so "Page 2 of 5" matches "Page 3 of 5"), and a lone page number near the top or
   bottom edge.
-* Lines join into a paragraph until a wider gap than the usual line step, a line indented
+* Lines join into a paragraph until a wider space than between its other lines, a line indented
   more than the one before it, a change of bold, italic or size, or a short line that ends a
   sentence. A paragraph goes on across a page break unless one of these says otherwise.
 * A word hyphenated at a line end is joined without its hyphen, unless the document itself
@@ -24,7 +24,7 @@ from io import BytesIO
 from itertools import pairwise
 from typing import Any
 
-from .blocks import Block, Extracted, Metadata, Refused, clean, letters
+from .blocks import Block, Extracted, Metadata, Refused, boilerplate, clean, letters
 from .sources import Limits
 
 _BOLD_FONT = re.compile(r"bold|black|heavy|semibold|demi|-bd\b|,b\b", re.IGNORECASE)
@@ -85,7 +85,7 @@ def read_pdf(data: bytes, limits: Limits) -> Extracted:
     body = _without_running_lines(lines)
     title = clean(str(metadata.get("Title") or ""))
     return Extracted(
-        _paragraphs(body),
+        [block for block in _paragraphs(body) if not boilerplate(block.text)],
         Metadata(title=title if title and not _UNTITLED.match(title) else None),
     )
 
@@ -154,12 +154,12 @@ def _paragraphs(lines: list[_Line]) -> list[Block]:
     left = Counter(round(line.x0) for line in lines).most_common(1)[0][0]
     right = sorted(line.x1 for line in lines)[int(0.9 * (len(lines) - 1))]
     width = max(1.0, right - left)
-    steps = [
-        b.top - a.top
-        for a, b in pairwise(lines)
-        if a.page == b.page and b.top - a.top > 0 and abs(a.size - b.size) < 0.5
-    ]
-    step = statistics.median(steps) if steps else 0.0
+    # The usual space between lines of one size: a heading set larger has wider lines.
+    spaces: dict[int, list[float]] = {}
+    for a, b in pairwise(lines):
+        if a.page == b.page and abs(a.size - b.size) < 0.5 and b.top > a.top:
+            spaces.setdefault(round(a.size), []).append(b.top - a.bottom)
+    usual = {size: statistics.median(found) for size, found in spaces.items()}
     words = _words(lines)
 
     def breaks(a: _Line, b: _Line) -> bool:
@@ -167,7 +167,7 @@ def _paragraphs(lines: list[_Line]) -> list[Block]:
             return True
         if b.x0 > a.x0 + b.size:  # a first-line indent
             return True
-        if a.page == b.page and step and b.top - a.top > 1.3 * step:
+        if a.page == b.page and b.top - a.bottom > usual.get(round(a.size), 0) + 0.4 * a.size:
             return True
         if a.page != b.page and b.x0 > left + b.size:
             return True
