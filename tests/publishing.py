@@ -28,7 +28,7 @@ LEAD = (
     "Министр иностранных дел Республики Казахстан ответил на вопросы нашего корреспондента "
     "накануне визита в Москву."
 )
-# Where a layout needs a title of its own (a Word file, a PDF).
+# Where Debian puts the fonts the PDF layouts are typeset in.
 FONT_DIRS = (
     Path("/usr/share/fonts/truetype/dejavu"),
     Path("/usr/share/fonts/truetype/liberation"),

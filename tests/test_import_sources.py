@@ -171,10 +171,10 @@ def test_an_http_error_is_refused(site: Site, tmp_path: Path) -> None:
 # --- files --------------------------------------------------------------------------------------
 
 
-def _pdf() -> bytes:
+def _pdf(encrypt: str | None = None) -> bytes:
     if pub.font_files() is None:
         pytest.skip("no Cyrillic TrueType font to write the PDF with")
-    return pub.pdf_file(SEED)[0]
+    return pub.pdf_file(SEED, encrypt=encrypt)[0]
 
 
 def _zip_bomb() -> bytes:
@@ -207,8 +207,8 @@ def _bad_document_xml() -> bytes:
 BAD_FILES: list[tuple[str, str, Callable[[], bytes], str]] = [
     ("truncated PDF", "t.pdf", lambda: _pdf()[: len(_pdf()) // 2],
      "truncated PDF (it does not end with %%EOF)"),
-    ("encrypted PDF", "e.pdf", lambda: pub.pdf_file(SEED, encrypt="secret")[0]
-     if pub.font_files() else _pdf(), "encrypted PDF: it needs a password to open"),
+    ("encrypted PDF", "e.pdf", lambda: _pdf(encrypt="secret"),
+     "encrypted PDF: it needs a password to open"),
     ("image-only PDF", "scan.pdf", pub.image_only_pdf, "no text layer: run OCR first"),
     ("damaged PDF", "d.pdf", lambda: b"%PDF-1.4\n" + bytes(range(256)) * 20 + b"\n%%EOF\n",
      "not a readable PDF (damaged)"),
