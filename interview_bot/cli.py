@@ -17,7 +17,7 @@ import click
 from records.errors import UserError
 from service.runtime import quiet_libraries
 
-from . import build, console, owner, quality, servers
+from . import build, console, importing, owner, quality, servers
 
 
 class _Group(click.Group):
@@ -61,5 +61,6 @@ for command in (
     servers.web,
     owner.report,
     owner.feedback,
+    importing.import_command,
 ):
     cli.add_command(command)
