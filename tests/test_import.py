@@ -9,7 +9,6 @@ import re
 from collections.abc import Callable
 from pathlib import Path
 
-import publishing as pub
 import pytest
 from click.testing import CliRunner
 from conftest import copy_seed_corpus, write_config
@@ -17,6 +16,7 @@ from conftest import copy_seed_corpus, write_config
 from importer import Imported, import_source
 from interview_bot.cli import cli
 from retrieval.corpus import load_corpus, parse_document
+from testkit import publishing as pub
 
 SEED = pub.seed()
 LABELS = [

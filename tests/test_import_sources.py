@@ -14,11 +14,11 @@ from dataclasses import dataclass
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
-import publishing as pub
 import pytest
 
 from importer import Limits, import_source
 from importer.sources import MB
+from testkit import publishing as pub
 
 SEED = pub.seed()
 
