@@ -120,19 +120,19 @@ async def inline_query(update: Update, context: BotContext) -> None:
     assert inline is not None  # registered as an InlineQueryHandler
     texts = context.texts
     text = context.checked(inline.query)
-    if text is None:
-        button = InlineQueryResultsButton(texts.inline_hint, start_parameter="help")
-        await inline.answer([], cache_time=INLINE_CACHE_SECONDS, is_personal=True, button=button)
-        return
     # Not logged: Telegram sends a query at every pause in typing; what is logged is the
     # result the user posts (chosen_inline_result).
-    reply = await context.service.ask(text)
-    results = render.inline_results(reply, texts)
+    reply = await context.service.ask(text) if text is not None else None
+    results = render.inline_results(reply, texts) if reply is not None else []
     # Results are always personal: their labels are in the asking user's language.
     if results:
         await inline.answer(results, cache_time=INLINE_CACHE_SECONDS, is_personal=True)
         return
-    button = InlineQueryResultsButton(texts.inline_not_covered, start_parameter="help")
+    searched = reply is not None and (reply.reason is None or reply.reason.searched)
+    # Nothing to post: say the interview does not answer it, or (for nothing, small talk
+    # or a question about the source) how to ask.
+    hint = texts.inline_not_covered if searched else texts.inline_hint
+    button = InlineQueryResultsButton(hint, start_parameter="help")
     await inline.answer([], cache_time=INLINE_CACHE_SECONDS, is_personal=True, button=button)
 
 

@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING
 
 from telegram import InlineQueryResultArticle, InputTextMessageContent
 
-from records import Decision, Document, Hit, Paragraph
+from records import Decision, Document, Hit, Paragraph, Reason
 from service.answering import ServiceStats
 from service.citation import Citation, cite
 from service.questions import QuestionError
@@ -156,6 +156,36 @@ def _unmentioned(reply: Reply, texts: Texts) -> list[str]:
         return []
     terms = ", ".join(texts.term.format(term=term) for term in reply.uncovered_terms)
     return [texts.not_mentioned.format(terms=terms)]
+
+
+def not_a_question(reply: Reply, texts: Texts) -> list[str]:
+    """What the bot says to what is not a question to search: help for nothing, a friendly
+    word and examples for small talk, what is known of the source for a question about it.
+    Never a paragraph."""
+    reason = reply.reason
+    if reason is Reason.ABOUT_INTERVIEW:
+        return pack([[Span(texts.about_title, "b")], *(_about(d, texts) for d in reply.sources)])
+    said = {
+        Reason.NO_CONTENT: texts.no_content,
+        Reason.GREETING: texts.greeting,
+        Reason.THANKS: texts.welcome,
+        Reason.GOODBYE: texts.goodbye,
+    }.get(reason or Reason.SMALL_TALK, texts.small_talk)
+    if reason in (Reason.THANKS, Reason.GOODBYE):
+        return pack([[Span(said)]])
+    return pack([lines([Span(said)], *([Span(f"— {e}")] for e in texts.examples))])
+
+
+def _about(document: Document, texts: Texts) -> Block:
+    """One interview's title, then each field the source states, or that it does not."""
+    rows: list[list[Span]] = [[_title(document)]]
+    for field, name in texts.about_fields:
+        value = getattr(document, field)
+        if field == "source_url" and value:
+            rows.append([Span(f"{name}: "), Span(value, "a", value)])
+        else:
+            rows.append([Span(f"{name}: {value or texts.not_recorded}")])
+    return lines(*rows)
 
 
 def not_covered(reply: Reply, texts: Texts) -> list[str]:

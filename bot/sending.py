@@ -2,7 +2,9 @@
 
 One decision, one behaviour: answered shows the paragraph; uncertain the closest passages
 under a caveat; not covered says so and offers the nearest interviewer questions, which open
-as paragraphs of the interview, never as answers to the user's question.
+as paragraphs of the interview, never as answers to the user's question. What was not a
+question to search (nothing, small talk, the source itself) gets help, a friendly word or
+what is known of the source, and never a paragraph.
 """
 
 from __future__ import annotations
@@ -39,7 +41,9 @@ async def send_reply(to: Message, reply: Reply, texts: Texts) -> None:
     """The reply to the question `to`, as its decision says."""
     snapshot = reply.snapshot
     markup: InlineKeyboardMarkup | None
-    if reply.decision is Decision.ANSWERED and reply.passages:
+    if reply.reason is not None and not reply.reason.searched:
+        chunks, markup = render.not_a_question(reply, texts), None
+    elif reply.decision is Decision.ANSWERED and reply.passages:
         best = reply.passages[0]
         chunks = render.paragraph(best.paragraph, snapshot, texts, best.highlight)
         markup = keyboards.answer_keyboard(best.paragraph, texts, reply.record_id)

@@ -44,6 +44,15 @@ class Texts:
     others_title: str  # {query}
     no_others: str
     not_covered_notice: str  # a button's notice, when its question is not covered
+    # What is not a question to search: nothing in it, small talk, the source itself.
+    no_content: str  # then the examples
+    greeting: str  # then the examples
+    welcome: str  # to thanks
+    goodbye: str
+    small_talk: str  # what the bot is; then the examples
+    about_title: str  # heads what is known of each interview
+    about_fields: tuple[tuple[str, str], ...]  # (Document field, its name), in order
+    not_recorded: str  # a field the source does not state
     # Feedback.
     thanks: str
     downvoted: str  # {query}: the other answers offered after 👎
@@ -117,6 +126,21 @@ RUSSIAN = Texts(
     others_title="Другие ответы на вопрос «{query}»:",
     no_others="Других ответов нет.",
     not_covered_notice="В интервью нет ответа на этот вопрос.",
+    no_content="Напишите вопрос словами — я найду ответ министра в интервью. Например:",
+    greeting="Здравствуйте! Я отвечаю на вопросы словами министра — абзацем из интервью. Например:",
+    welcome="Пожалуйста! Спрашивайте ещё.",
+    goodbye="До свидания! Возвращайтесь с вопросами.",
+    small_talk="Я бот: отвечаю на вопросы словами министра — абзацем из интервью, самым "
+    "близким по смыслу, и прямо говорю, когда интервью на вопрос не отвечает. Например:",
+    about_title="Что известно об интервью",
+    about_fields=(
+        ("interviewee", "Отвечает"),
+        ("interviewer", "Спрашивает"),
+        ("outlet", "Издание"),
+        ("date", "Дата публикации"),
+        ("source_url", "Ссылка"),
+    ),
+    not_recorded="не указано в источнике",
     thanks="Спасибо за отзыв!",
     downvoted="Возможно, подойдёт другой ответ на вопрос «{query}»:",
     inline_closest="Близкий фрагмент: {label}",
@@ -192,6 +216,24 @@ ENGLISH = Texts(
     others_title="Other answers to “{query}”:",
     no_others="There are no other answers.",
     not_covered_notice="The interview does not answer this question.",
+    no_content="Type a question in words and I will find the minister's answer in the "
+    "interview. For example:",
+    greeting="Hello! I answer questions in the minister's own words, with a paragraph of the "
+    "interview. For example:",
+    welcome="You're welcome! Ask me more.",
+    goodbye="Goodbye! Come back with more questions.",
+    small_talk="I'm a bot: I answer questions in the minister's own words, with the paragraph "
+    "of the interview closest in meaning, and say plainly when the interview does not "
+    "answer. For example:",
+    about_title="What is known of the interview",
+    about_fields=(
+        ("interviewee", "Answered by"),
+        ("interviewer", "Asked by"),
+        ("outlet", "Published in"),
+        ("date", "Date published"),
+        ("source_url", "Link"),
+    ),
+    not_recorded="not recorded in the source",
     thanks="Thanks for your feedback!",
     downvoted="Perhaps another answer fits “{query}”:",
     inline_closest="Closest passage: {label}",
@@ -244,9 +286,9 @@ KAZAKH = Texts(
     examples_title="Мысалы:",
     examples=(
         "Ресеймен шекаралас ынтымақтастықтың келесі форумы қай қалада өтеді?",
-        "Астанада өткен KADEX көрмесінің мақсаты қандай?",
+        "Астанада KADEX көрмесі неше рет өтті?",
         "Қазақстан қытайлық серіктестерге не ұсынады?",
-        "Қазақстан Ресейдің ықпалынан шығып бара ма?",
+        "Қазақстан Ресейдің саяси орбитасынан шығып бара ма?",
     ),
     sources_title="Дереккөздер",
     other_answers="Басқа жауаптар",
@@ -267,6 +309,22 @@ KAZAKH = Texts(
     others_title="«{query}» сұрағына басқа жауаптар:",
     no_others="Басқа жауап жоқ.",
     not_covered_notice="Сұхбатта бұл сұраққа жауап жоқ.",
+    no_content="Сұрағыңызды сөзбен жазыңыз — мен сұхбаттан министрдің жауабын табамын. Мысалы:",
+    greeting="Сәлеметсіз бе! Мен сұрақтарға министрдің өз сөзімен — сұхбаттағы абзацпен "
+    "жауап беремін. Мысалы:",
+    welcome="Оқасы жоқ! Тағы сұраңыз.",
+    goodbye="Сау болыңыз! Сұрақтарыңызбен қайта келіңіз.",
+    small_talk="Мен ботпын: сұрақтарға министрдің өз сөзімен — сұхбаттағы мағынасы ең жақын "
+    "абзацпен жауап беремін, ал сұхбатта жауап болмаса, соны тура айтамын. Мысалы:",
+    about_title="Сұхбат туралы белгілісі",
+    about_fields=(
+        ("interviewee", "Жауап берген"),
+        ("interviewer", "Сұрақ қойған"),
+        ("outlet", "Басылым"),
+        ("date", "Жарияланған күні"),
+        ("source_url", "Сілтеме"),
+    ),
+    not_recorded="дереккөзде көрсетілмеген",
     thanks="Пікіріңізге рақмет!",
     downvoted="«{query}» сұрағына басқа жауап сай келуі мүмкін:",
     inline_closest="Жақын үзінді: {label}",

@@ -6,14 +6,14 @@ import json
 from collections.abc import Sequence
 from dataclasses import asdict
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import click
 
 from .config import settings as _settings
 
 if TYPE_CHECKING:
-    from service.evaluation import Scores
+    from service.evaluation import Reliability, Scores
 
 DEFAULT_EVAL_SET = Path(__file__).resolve().parent.parent / "tests" / "eval_set.jsonl"
 
@@ -50,7 +50,7 @@ def evaluate_command(
     """
     from service.answering import AnswerService
     from service.encoder import load_encoder
-    from service.evaluation import evaluate, load_eval_set
+    from service.evaluation import answer_all, evaluate, load_eval_set, reliability
     from service.fitting import fit
     from service.snapshot import open_snapshot
 
@@ -67,11 +67,15 @@ def evaluate_command(
         raise click.UsageError("--out names where --fit writes")
     else:
         service = AnswerService.open(settings)
-    scores = evaluate(service, items)
+    replies = answer_all(service, items)
+    scores, table = evaluate(items, replies), reliability(items, replies)
     if as_json:
-        click.echo(json.dumps([asdict(s) for s in scores], ensure_ascii=False))
+        result = {"scores": [asdict(s) for s in scores], "reliability": [asdict(r) for r in table]}
+        click.echo(json.dumps(result, ensure_ascii=False))
     else:
         click.echo(scores_table(scores))
+        click.echo("\nReliability: the first hit is right this often, by confidence")
+        click.echo(reliability_table(table))
 
 
 _COLUMNS = (  # header, Scores field, how to show it
@@ -81,6 +85,7 @@ _COLUMNS = (  # header, Scores field, how to show it
     ("answered", "answered", "{:.3f}".format),
     ("uncertain", "uncertain", "{:.3f}".format),
     ("not covered", "not_covered", "{:.3f}".format),
+    ("wrong answer", "wrong_answer", "{:.3f}".format),
     ("top-1", "top1", "{:.3f}".format),
     ("top-3", "top3", "{:.3f}".format),
     ("MRR", "mrr", "{:.3f}".format),
@@ -94,13 +99,31 @@ _COLUMNS = (  # header, Scores field, how to show it
 
 def scores_table(scores: Sequence[Scores]) -> str:
     """An aligned table of evaluation scores, one row a group of one half."""
-    header = tuple(name for name, _, _ in _COLUMNS)
+    return _aligned(_COLUMNS, scores)
+
+
+_RELIABILITY = (
+    ("half", "half", str),
+    ("language", "language", str),
+    ("confidence", "low", lambda low: f"{low:.1f}–{low + 0.1:.1f}"),
+    ("n", "questions", str),
+    ("mean confidence", "confidence", "{:.3f}".format),
+    ("right", "right", "{:.3f}".format),
+)
+
+
+def reliability_table(rows: Sequence[Reliability]) -> str:
+    return _aligned(_RELIABILITY, rows)
+
+
+def _aligned(columns: Sequence[tuple[str, str, Any]], records: Sequence[object]) -> str:
+    header = tuple(name for name, _, _ in columns)
     rows = [
         tuple(
             "—" if (value := getattr(s, field)) is None else show(value)
-            for _, field, show in _COLUMNS
+            for _, field, show in columns
         )
-        for s in scores
+        for s in records
     ]
     widths = [max(len(r[i]) for r in [header, *rows]) for i in range(len(header))]
     return "\n".join(

@@ -11,7 +11,7 @@ from collections.abc import Sequence
 
 from bot.html import shorten
 from bot.texts import ENGLISH as TEXTS
-from records import Decision, Document, Hit
+from records import Decision, Document, Hit, Reason
 from service.citation import cite
 from service.replies import Reply
 
@@ -31,12 +31,35 @@ def chat_banner(documents: Sequence[Document]) -> str:
 
 
 def reply_text(reply: Reply, width: int = 88) -> str:
-    """The answer, the closest passages under a caveat, or a plain "not covered"."""
+    """The answer, the closest passages under a caveat, or a plain "not covered"; for what
+    was not a question to search, help, a friendly word, or what is known of the source."""
+    if reply.reason is not None and not reply.reason.searched:
+        return _not_a_question(reply, width)
     if reply.decision is Decision.ANSWERED and reply.passages:
         return _answer(reply.passages[0], width)
     if reply.decision is Decision.UNCERTAIN and reply.passages:
         return _closest(reply, width)
     return _not_covered(reply, width)
+
+
+def _not_a_question(reply: Reply, width: int) -> str:
+    if reply.reason is Reason.ABOUT_INTERVIEW:
+        lines = [TEXTS.about_title + ":"]
+        for document in reply.sources:
+            lines += ["", *_wrapped(f"«{document.title}»", width)]
+            for field, name in TEXTS.about_fields:
+                value = getattr(document, field) or TEXTS.not_recorded
+                lines += _wrapped(f"{name}: {value}", width, INDENT, INDENT)
+        return "\n".join(lines)
+    said = {
+        Reason.NO_CONTENT: TEXTS.no_content,
+        Reason.GREETING: TEXTS.greeting,
+        Reason.THANKS: TEXTS.welcome,
+        Reason.GOODBYE: TEXTS.goodbye,
+    }.get(reply.reason or Reason.SMALL_TALK, TEXTS.small_talk)
+    if reply.reason in (Reason.THANKS, Reason.GOODBYE):
+        return "\n".join(_wrapped(said, width))
+    return "\n".join([*_wrapped(said, width), *(f"  - {e}" for e in TEXTS.examples)])
 
 
 def _wrapped(text: str, width: int, first: str = "", rest: str = "  ") -> list[str]:

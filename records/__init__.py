@@ -9,6 +9,15 @@ none of them.
 
 from records.corpus import Document, Paragraph
 from records.errors import UserError
-from records.replies import Decision, FrontEnd, Hit, Vote
+from records.replies import Decision, FrontEnd, Hit, Reason, Vote
 
-__all__ = ["Decision", "Document", "FrontEnd", "Hit", "Paragraph", "UserError", "Vote"]
+__all__ = [
+    "Decision",
+    "Document",
+    "FrontEnd",
+    "Hit",
+    "Paragraph",
+    "Reason",
+    "UserError",
+    "Vote",
+]

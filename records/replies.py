@@ -19,6 +19,25 @@ class Decision(StrEnum):
     NOT_COVERED = "not_covered"  # the interview does not answer the question
 
 
+class Reason(StrEnum):
+    """Why a reply presents no paragraph as the answer (none when it does). The first five
+    are not questions to search: the service says so before it ranks anything."""
+
+    NO_CONTENT = "no_content"  # nothing to search: punctuation, digits, a lone "why?"
+    GREETING = "greeting"  # small talk, answered as such, never with a paragraph
+    THANKS = "thanks"
+    GOODBYE = "goodbye"
+    SMALL_TALK = "small_talk"  # who are you, how are you, help, praise, abuse
+    ABOUT_INTERVIEW = "about_interview"  # about the source itself: from its metadata
+    NOT_MENTIONED = "not_mentioned"  # names a subject the interview never mentions
+    NOT_ANSWERED = "not_answered"  # the interview does not answer it
+
+    @property
+    def searched(self) -> bool:
+        """Whether the question was searched (the reply's hits mean something)."""
+        return self in (Reason.NOT_MENTIONED, Reason.NOT_ANSWERED)
+
+
 class FrontEnd(StrEnum):
     """Where a logged question was asked."""
 

@@ -18,12 +18,13 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING
 
-from records import Decision, FrontEnd, Vote
+from records import Decision, FrontEnd, Reason, Vote
 from records.errors import first_line
 
 from .batching import Batcher
 from .decision import MAX_SHOWN
 from .encoder import Encoder, load_encoder
+from .intake import Intake, classify
 from .questions import check_question
 from .replies import Reply
 from .report import Report, build_report
@@ -105,16 +106,26 @@ class AnswerService:
         return check_question(text, self.settings.search.max_query_chars)
 
     def answer(self, questions: Sequence[str], top_k: int | None = None) -> list[Reply]:
-        """Answer checked questions now, with one encoder pass (for the CLI and evaluation)."""
+        """Answer checked questions now, with one encoder pass (for the CLI and evaluation).
+
+        What is not a question to search (intake.py) is answered without the model."""
         if not questions:
             return []
         # Read once: a reload may swap it, and this batch stays on one index.
         snapshot = self._snapshot
-        passes = self.encoder.question_passes(questions)
+        corpus = snapshot.corpus
+        intakes = [classify(q, snapshot.index.vocabulary, corpus.documents) for q in questions]
+        searched = [q for q, i in zip(questions, intakes, strict=True) if not i.certain]
         k = top_k or self.settings.search.top_k
+        passes = self.encoder.question_passes(searched) if searched else []
         # Ranked at least as deep as an uncertain reply shows, whatever k the hits are cut to.
-        rankings = snapshot.ranker.rank(questions, passes, max(k, MAX_SHOWN))
-        return [self._reply(r, snapshot, k) for r in rankings]
+        rankings = iter(snapshot.ranker.rank(searched, passes, max(k, MAX_SHOWN)))
+        return [
+            _not_searched(question, intake.reason, snapshot)
+            if intake.certain and intake.reason is not None
+            else self._reply(next(rankings), intake, snapshot, k)
+            for question, intake in zip(questions, intakes, strict=True)
+        ]
 
     async def ask(
         self,
@@ -213,8 +224,10 @@ class AnswerService:
             for reply, (_, top_k) in zip(replies, items, strict=True)
         ]
 
-    def _reply(self, ranking: Ranking, snapshot: Snapshot, k: int) -> Reply:
+    def _reply(self, ranking: Ranking, intake: Intake, snapshot: Snapshot, k: int) -> Reply:
         verdict = snapshot.policy.decide(ranking.evidence)
+        if intake.reason is not None and verdict.decision is not Decision.ANSWERED:
+            return _not_searched(ranking.query, intake.reason, snapshot)
         return Reply(
             query=ranking.query,
             decision=verdict.decision,
@@ -222,6 +235,22 @@ class AnswerService:
             hits=ranking.hits[:k],
             passages=ranking.hits[: verdict.shown],
             uncovered_terms=verdict.uncovered_terms,
+            reason=verdict.reason,
             nearest_questions=ranking.nearest_questions,
             position=ranking.position,
         ).made_from(snapshot)
+
+
+def _not_searched(question: str, reason: Reason, snapshot: Snapshot) -> Reply:
+    """A reply to what is not a question to search: no paragraph, and for a question about
+    the interview itself, what its metadata knows."""
+    about = reason is Reason.ABOUT_INTERVIEW
+    return Reply(
+        query=question,
+        decision=Decision.NOT_COVERED,
+        confidence=0.0,
+        uncovered_terms=(),
+        reason=reason,
+        hits=(),
+        sources=snapshot.corpus.documents if about else (),
+    ).made_from(snapshot)

@@ -32,7 +32,7 @@ from typing import Any
 
 import numpy as np
 
-from records import Decision
+from records import Decision, Reason
 from retrieval.indexing.views import RECIPE
 from retrieval.model.loading import model_mismatch
 from retrieval.model.spec import ModelSpec
@@ -53,9 +53,17 @@ BASE_FEATURES = (
     "dense_margin",
     "lang_ru",
     "lang_kk",
+    # How much of what the question names the interview mentions: "погода в Астрахани"
+    # ranks the forum paragraph first by its one named place, with its subject uncovered.
+    "terms_exact",
+    "terms_n",
+    "navec_min",
+    "sae_min",
 )
-SIGNAL_FEATURES = ("sparse", "late")
+SIGNAL_FEATURES = ("sentence", "sparse", "late")
 MAX_SHOWN = 3  # passages an uncertain reply may show
+# Questions with fewer content words than this get at most this confidence.
+MIN_CONTENT_WORDS, FEW_WORDS_CONFIDENCE = 2, 0.5
 # Two or more capitals (Latin, Cyrillic, Kazakh), and perhaps digits and hyphens: "ВТО",
 # "SCO", "ЕАЭС". A capitalised word ("Кремль") is a name too, but as often a rewording.
 ACRONYM = re.compile(r"(?=(?:[^A-ZА-ЯЁӘҒҚҢӨҰҮҺІ]*[A-ZА-ЯЁӘҒҚҢӨҰҮҺІ]){2})[A-ZА-ЯЁӘҒҚҢӨҰҮҺІ0-9-]+")
@@ -67,6 +75,13 @@ class Verdict:
     confidence: float  # P(the best hit is right)
     shown: int  # how many of the best hits to show
     uncovered_terms: tuple[str, ...] = ()
+
+    @property
+    def reason(self) -> Reason | None:
+        """Why no paragraph is presented as the answer; None when one is."""
+        if self.uncovered_terms:
+            return Reason.NOT_MENTIONED
+        return Reason.NOT_ANSWERED if self.decision is Decision.NOT_COVERED else None
 
 
 class DecisionError(SettingsError):
@@ -97,6 +112,7 @@ def features(evidence: Evidence) -> dict[str, float]:
         "answer_margin": float(per_answer[0] - per_answer[1]) if len(per_answer) > 1 else 1.0,
         "lang_ru": float(evidence.language == "ru"),
         "lang_kk": float(evidence.language == "kk"),
+        **_coverage_features(evidence.coverage),
     }
     for name in ("dense", *SIGNAL_FEATURES):
         if name in evidence.signals:
@@ -104,6 +120,20 @@ def features(evidence: Evidence) -> dict[str, float]:
             out[f"{name}_top1"] = float(scores[best])
             out[f"{name}_margin"] = _margin(scores)
     return out
+
+
+def _coverage_features(coverage: Sequence[terms.TermCoverage]) -> dict[str, float]:
+    """The share of content words the corpus has as they are written, how many there are
+    (up to six), and the least covered one's score by each source (1 when none)."""
+    scores = {
+        source: [c.score for c in coverage if c.source == source] for source in ("navec", "sae")
+    }
+    return {
+        "terms_exact": sum(c.exact for c in coverage) / len(coverage) if coverage else 0.0,
+        "terms_n": min(len(coverage), 6) / 6,
+        "navec_min": min(scores["navec"], default=1.0),
+        "sae_min": min(scores["sae"], default=1.0),
+    }
 
 
 def _margin(x: np.ndarray) -> float:
@@ -221,6 +251,9 @@ class Policy:
         feats = features(evidence)
         covered = p.covered(feats)
         confidence = p.confidence(feats)
+        if len(evidence.coverage) < MIN_CONTENT_WORDS:
+            # One word says too little of what is asked to be sure of any answer to it.
+            confidence = min(confidence, FEW_WORDS_CONFIDENCE)
         if covered < p.t_not_covered:
             named = terms.uncovered(evidence.coverage, p.term_thresholds) or terms.least_covered(
                 evidence.coverage

@@ -1,8 +1,10 @@
 """Scoring the answer pipeline on a labelled question set.
 
-The set is JSONL, one question a line: `{"question", "language", "expected", "note"}`, where
+The set is JSONL, one question a line: `{"question", "language", "expected", "kind"}`, where
 `expected` lists the paragraph ids a careful reader accepts as a right first answer, or is
-null for a question the corpus does not answer (which should be refused).
+null for a question the corpus does not answer, and `kind` says what sort of input it is
+(tests/eval_set.jsonl's first line documents every field). Scores are per half and per
+kind of input, and per language for the questions the interview answers.
 """
 
 from __future__ import annotations
@@ -21,6 +23,15 @@ from .answering import AnswerService
 from .replies import Reply
 
 HALVES = ("dev", "test")
+# What people type that the interview answers: an interviewer's question restated or a
+# stated fact asked for, a rewording, a few keywords, a typo'd half-sentence.
+ON_TOPIC_KINDS = ("canonical", "reworded", "keyword", "misspelt")
+# What it does not answer: the interviewee's field but not this interview, a name it
+# mentions in another context, the interview itself as a source, small talk, nothing.
+NOT_COVERED_KINDS = ("near_topic", "other_context", "about_interview", "chatter", "no_content")
+KINDS = ON_TOPIC_KINDS + NOT_COVERED_KINDS
+# Confidence bins of the reliability table: [0, .1), [.1, .2), ... [.9, 1].
+BINS = 10
 
 
 class EvalSetError(UserError, ValueError):
@@ -33,7 +44,7 @@ class Labelled:
     language: str
     expected: frozenset[str] | None  # None: the interview does not answer it
     note: str = ""
-    scope: str = "on"  # "on" (answered by the interview), "near" or "far" (not answered)
+    kind: str = "reworded"  # one of KINDS
     topic: str = ""  # what an unanswered question is about
     absent: tuple[str, ...] = ()  # its words the interview never mentions
     half: str = "dev"  # "dev" (weights and thresholds are fitted on it) or "test"
@@ -44,22 +55,31 @@ class Labelled:
         """What keeps rewordings together in one half: the paragraph, or the topic."""
         return self.first if self.expected is not None else self.topic
 
+    @property
+    def scope(self) -> str:
+        """ "on" (the interview answers it), "near" (the interviewee's field, not this
+        interview) or "far" (anything else it does not answer)."""
+        if self.expected is not None:
+            return "on"
+        return "near" if self.kind == "near_topic" else "far"
+
 
 @dataclass(frozen=True)
 class Scores:
     """What one group of questions in one half got.
 
-    On-topic groups are the languages; "near" and "far" are the questions the interview does
-    not answer, about the minister's field and about anything else. Shares are of the
-    group's questions; a measure that means nothing for the group is None.
+    On-topic groups are the languages and the on-topic kinds; the other groups are the kinds
+    of input the interview does not answer. Shares are of the group's questions; a measure
+    that means nothing for the group is None.
     """
 
     half: str
     group: str
     questions: int
-    answered: float
+    answered: float  # a paragraph presented as the answer
     uncertain: float
     not_covered: float
+    wrong_answer: float | None = None  # on-topic, answered with a paragraph that is not right
     top1: float | None = None  # the best hit is right, whatever the decision
     top3: float | None = None
     mrr: float | None = None
@@ -91,19 +111,27 @@ def _labelled(raw: dict[str, Any]) -> Labelled:
     expected = raw["expected"]
     if expected is not None and (not isinstance(expected, list) or not expected):
         raise ValueError("'expected' must be a non-empty list of paragraph ids, or null")
-    scope = "on" if expected is not None else raw.get("scope", "far")
-    if scope not in ("on", "near", "far") or (scope == "on") != (expected is not None):
-        raise ValueError(f"'scope' must be near or far on an unanswered question, not {scope!r}")
+    kind = raw.get("kind") or _older_kind(raw)
+    allowed = ON_TOPIC_KINDS if expected is not None else NOT_COVERED_KINDS
+    if kind not in allowed:
+        raise ValueError(f"'kind' must be one of {', '.join(allowed)} here, not {kind!r}")
     return Labelled(
         question=raw["question"],
         language=raw["language"],
         expected=None if expected is None else frozenset(expected),
         note=raw.get("note", ""),
-        scope=scope,
+        kind=kind,
         topic=raw.get("topic", "") if expected is None else "",
         absent=tuple(raw.get("absent", ())),
         first=expected[0] if expected else "",
     )
+
+
+def _older_kind(raw: dict[str, Any]) -> str:
+    """A line without a kind (written before kinds, or exported from feedback)."""
+    if raw["expected"] is not None:
+        return "reworded"
+    return "near_topic" if raw.get("scope") == "near" else "other_context"
 
 
 def _split(items: list[Labelled]) -> list[Labelled]:
@@ -114,14 +142,19 @@ def _split(items: list[Labelled]) -> list[Labelled]:
     return [replace(item, half=halves[item.group]) for item in items]
 
 
-def evaluate(service: AnswerService, items: Sequence[Labelled]) -> list[Scores]:
-    """Scores per half (dev, then test), each with its languages, then near and far."""
+def answer_all(service: AnswerService, items: Sequence[Labelled]) -> list[Reply]:
+    """The service's reply to every labelled question, refusing labels the index lacks."""
     unknown = {i for item in items for i in item.expected or ()} - {
         p.id for p in service.snapshot.corpus.paragraphs
     }
     if unknown:
         raise EvalSetError(f"labelled ids not in the index: {', '.join(sorted(unknown))}")
-    replies = service.answer([item.question for item in items], top_k=10)
+    return service.answer([service.check(item.question) for item in items], top_k=10)
+
+
+def evaluate(items: Sequence[Labelled], replies: Sequence[Reply]) -> list[Scores]:
+    """Scores per half (dev, then test): the on-topic questions by language, then all of
+    them, then each kind of input."""
     pairs = list(zip(items, replies, strict=True))
     languages = sorted({item.language for item in items if item.scope == "on"})
     scores = []
@@ -130,10 +163,52 @@ def evaluate(service: AnswerService, items: Sequence[Labelled]) -> list[Scores]:
         for language in languages:
             group = [p for p in mine if p[0].scope == "on" and p[0].language == language]
             scores.append(_on_topic(half, language, group))
-        for scope in ("near", "far"):
-            group = [p for p in mine if p[0].scope == scope]
-            scores.append(_uncovered(half, scope, group))
+        scores.append(_on_topic(half, "on-topic", [p for p in mine if p[0].scope == "on"]))
+        for kind in ON_TOPIC_KINDS:
+            scores.append(_on_topic(half, kind, [p for p in mine if p[0].kind == kind]))
+        for kind in NOT_COVERED_KINDS:
+            scores.append(_uncovered(half, kind, [p for p in mine if p[0].kind == kind]))
     return [s for s in scores if s.questions]
+
+
+@dataclass(frozen=True)
+class Reliability:
+    """How often the first hit is right for replies in one confidence bin: a calibrated
+    confidence of .7 is right about 70% of the time."""
+
+    half: str
+    language: str
+    low: float  # the bin is [low, low + 1/BINS)
+    questions: int
+    right: float  # share whose first hit is a right answer (never, when not covered)
+    confidence: float  # their mean confidence
+
+
+def reliability(items: Sequence[Labelled], replies: Sequence[Reply]) -> list[Reliability]:
+    """The reliability table: per half and language, confidence bins against the share of
+    replies whose first hit is right."""
+    rows = []
+    pairs = list(zip(items, replies, strict=True))
+    for half in HALVES:
+        for language in sorted({item.language for item in items}):
+            mine = [(i, r) for i, r in pairs if i.half == half and i.language == language]
+            for b in range(BINS):
+                low = b / BINS
+                in_bin = [(i, r) for i, r in mine if min(int(r.confidence * BINS), BINS - 1) == b]
+                if not in_bin:
+                    continue
+                right = [first_right_rank(i, r) == 1 if i.expected else False for i, r in in_bin]
+                rows.append(
+                    Reliability(
+                        half,
+                        language,
+                        low,
+                        len(in_bin),
+                        _share(sum(right), len(in_bin)),
+                        _share(sum(r.confidence for _, r in in_bin), len(in_bin)),
+                    )
+                )
+    return rows
 
 
 def first_right_rank(item: Labelled, reply: Reply) -> int | None:
@@ -168,6 +243,7 @@ def _on_topic(half: str, group: str, pairs: list[tuple[Labelled, Reply]]) -> Sco
     ]
     return replace(
         _decisions(half, group, [reply for _, reply in pairs]),
+        wrong_answer=_share(len(answered) - sum(answered), n),
         top1=_share(sum(r == 1 for r in ranks), n),
         top3=_share(sum(r is not None and r <= 3 for r in ranks), n),
         mrr=_share(sum(1 / r if r else 0.0 for r in ranks), n),

@@ -27,6 +27,7 @@ def export_lines(rows: Sequence[QuestionWithFeedback]) -> list[dict[str, Any]]:
                 "question": question.text,
                 "language": question.language or "",
                 "expected": [row.preferred_paragraph_id],
+                "kind": "reworded",
                 "note": f"feedback: preferred over {shown}",
             }
         else:
@@ -35,8 +36,9 @@ def export_lines(rows: Sequence[QuestionWithFeedback]) -> list[dict[str, Any]]:
                 "language": question.language or "",
                 "expected": None,
                 "note": f"feedback: judged {question.decision}",
-                # A person decides whether it is about the minister's field ("near") or not.
-                "scope": "near",
+                # A person decides what kind of input it is (near_topic: the interviewee's
+                # field, which the interview does not answer; other_context; chatter...).
+                "kind": "near_topic",
                 "topic": "unreviewed",
             }
         # A user's label beats the bot's own judgement of the same wording.

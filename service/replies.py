@@ -6,7 +6,7 @@ from typing import TYPE_CHECKING
 
 from pydantic import Field, PrivateAttr, computed_field
 
-from records import Decision, Hit
+from records import Decision, Document, Hit, Reason
 from records.base import Record, Score
 
 if TYPE_CHECKING:
@@ -28,7 +28,17 @@ class Reply(Record):
         description="words of the question the interview does not mention (why it is not "
         "covered, or why an answer is only uncertain)"
     )
+    reason: Reason | None = Field(
+        default=None,
+        description="why no paragraph is presented as the answer: not a question to search "
+        "(no_content, greeting, thanks, goodbye, small_talk, about_interview) or what the "
+        "decision found (not_mentioned, not_answered); null when answered",
+    )
     hits: tuple[Hit, ...] = Field(description="the closest paragraphs, best first")
+    sources: tuple[Document, ...] = Field(
+        default=(),
+        description="for a question about the interview itself: what is known of it",
+    )
     # What is shown: the best hit, the closest few, or nothing.
     passages: tuple[Hit, ...] = Field(default=(), exclude=True)
     # The closest distinct interviewer questions, for "did you mean".

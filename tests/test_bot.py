@@ -9,6 +9,7 @@ import copy
 import datetime
 import functools
 import logging
+import re
 import signal
 import time
 from collections.abc import Sequence
@@ -17,7 +18,7 @@ from typing import Any
 import pytest
 import sqlalchemy as sa
 from click.testing import CliRunner
-from conftest import ask, running_bot, talking_to
+from conftest import ROOT, ask, running_bot, talking_to
 
 from bot.application import ALLOWED_UPDATES, BotApplication, Webhook, build_application, serving_bot
 from bot.context import shared_of
@@ -36,6 +37,7 @@ from service.replies import Reply
 from service.settings import Settings
 from testkit.commands import running_command, serve_env
 from testkit.fake_telegram import Call, FakeTelegram, free_port, parse_telegram_html
+from web.settings import WebSettings
 
 Json = dict[str, Any]
 
@@ -438,9 +440,9 @@ async def test_html_in_the_question_is_escaped(
     assert offer["text"].startswith(f"В интервью нет ответа на вопрос «{question}».")
     assert entity_texts(offer, "bold") == []
     # A long question is echoed shortened.
-    long = await reply(tg, tg.text_update("вопрос " * 60))
+    long = await reply(tg, tg.text_update("договор " * 60))
     echoed = long["text"].split("«", 1)[1].split("»", 1)[0]
-    assert echoed.startswith("вопрос вопрос") and echoed.endswith("…")
+    assert echoed.startswith("договор договор") and echoed.endswith("…")
     assert len(echoed) <= QUERY_CHARS
 
 
@@ -562,9 +564,16 @@ async def test_english_and_kazakh_interfaces_say_the_interview_is_in_russian(
 
 
 async def test_every_example_question_is_answered(model_service: AnswerService) -> None:
-    for texts in LANGUAGES:
-        answers = model_service.answer(texts.examples)
-        assert [a.answered for a in answers] == [True] * len(texts.examples), texts.examples
+    """The bot's, the page's and the README's examples: each shows what it is for."""
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    # The tour's table rows that say "answered", and the questions its commands ask.
+    from_readme = [
+        row.split("|")[1].strip() for row in readme.splitlines() if "| answered" in row
+    ] + re.findall(r'interview-bot ask "([^"]+)"', readme)
+    examples = [*(e for t in LANGUAGES for e in t.examples), *WebSettings().examples, *from_readme]
+    assert len(from_readme) >= 3
+    answers = model_service.answer(examples)
+    assert [a.query for a in answers if not a.answered] == []
 
 
 async def test_in_groups_only_mentions_and_replies_are_answered(
@@ -859,3 +868,30 @@ def test_serve_refuses_to_start_without_what_it_needs(
     result = CliRunner().invoke(cli, ["serve", *args], env=serve_env(built_settings, **env))
     assert result.exit_code == 2
     assert message in result.stderr
+
+
+async def test_what_is_no_question_gets_help_a_friendly_word_or_the_source_never_a_paragraph(
+    bot: BotApplication, tg: FakeTelegram, service: AnswerService
+) -> None:
+    examples = "\n".join(f"— {e}" for e in RUSSIAN.examples)
+    nothing = await reply(tg, tg.text_update("?"))
+    assert nothing["text"] == f"{RUSSIAN.no_content}\n{examples}"
+    assert "reply_markup" not in nothing  # no Cite, no feedback: nothing was answered
+    hello = await reply(tg, tg.text_update("привет!"))
+    assert hello["text"] == f"{RUSSIAN.greeting}\n{examples}"
+    thanks = await reply(tg, tg.text_update("спасибо", language_code="en"))
+    assert thanks["text"] == ENGLISH.welcome
+    about = await reply(tg, tg.text_update("Когда было опубликовано интервью?"))
+    document = service.snapshot.corpus.documents[0]
+    assert about["text"] == (
+        f"Что известно об интервью\n\n{document.title}\n"
+        f"Отвечает: {document.interviewee}\n"
+        "Спрашивает: не указано в источнике\n"
+        "Издание: не указано в источнике\n"
+        "Дата публикации: не указано в источнике\n"
+        "Ссылка: не указано в источнике"
+    )
+    assert all(p.text not in about["text"] for p in service.snapshot.corpus.paragraphs)
+    # Inline, nothing to post: how to ask, not "the interview does not answer this".
+    hint = (await inline_answer(tg, "привет"))["button"]
+    assert hint == {"text": RUSSIAN.inline_hint, "start_parameter": "help"}

@@ -45,7 +45,9 @@ def test_ask_json_gives_one_object_a_line_in_the_documented_shape(run, built_set
             "answered",
             "confidence",
             "uncovered_terms",
+            "reason",
             "hits",
+            "sources",
         }
         assert line["decision"] in ("answered", "uncertain", "not_covered")
         assert line["answered"] == (line["decision"] == "answered")

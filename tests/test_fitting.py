@@ -77,7 +77,7 @@ def test_fit_reproduces_the_shipped_decision_from_the_dev_half_alone(tmp_path, m
     )
     _close(fitted, shipped)
     # The scores printed after the fit are the new fit's, on both halves.
-    rows = json.loads(result.stdout.strip().splitlines()[-1])
+    rows = json.loads(result.stdout.strip().splitlines()[-1])["scores"]
     assert {r["half"] for r in rows} == {"dev", "test"}
 
 

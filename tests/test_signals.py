@@ -247,6 +247,35 @@ def test_coverage_exact_then_navec_then_sae(vocabulary):
     assert terms.uncovered(english, {"sae": 0.6}) == ["tariffs", "investment"]
 
 
+def test_a_not_covered_reply_names_subjects_never_frame_words(vocabulary):
+    vectors = load_word_vectors()
+    # «относится» asks how; ЕАЭС is what it asks about.
+    cover = terms.coverage("Как Казахстан относится к ЕАЭС?", "ru", vocabulary, vectors, None)
+    assert terms.least_covered(cover) == ["ЕАЭС"]
+    assert terms.uncovered(cover, {"navec": 2.0}) == ["ЕАЭС"]
+    # "position" is a frame word; "NATO" is «НАТО», which the corpus may write in Cyrillic.
+    nato = terms.Vocabulary(frozenset({"нато"}), (), np.zeros((0, 300), np.float32), None)
+    english = terms.coverage("Kazakhstan position on NATO", "en", nato, vectors, None)
+    by_word = {c.term.key: c for c in english}
+    assert by_word["nato"].exact
+    assert not by_word["position"].term.subject
+    assert terms.least_covered(english) == []
+    # An inflected English verb is not a subject either: "signed" is never named.
+    (signed,) = [t for t in terms.terms_of("when signed", "en") if t.key == "signed"]
+    assert not signed.subject
+
+
+@pytest.mark.parametrize(
+    ("latin", "corpus", "found"),
+    [("singapore", "сингапуре", True), ("india", "индии", True), ("nato", "нато", True),
+     ("nation", "нато", False), ("china", "сингапуре", False)],
+)  # fmt: skip
+def test_latin_names_are_found_in_their_cyrillic_spelling(latin, corpus, found):
+    vocabulary = terms.Vocabulary(frozenset({corpus}), (), np.zeros((0, 300), np.float32), None)
+    (cover,) = terms.coverage(latin, "en", vocabulary, load_word_vectors(), None)
+    assert cover.exact is found
+
+
 def test_missing_word_vectors_name_the_install_command(monkeypatch):
     import importlib.util
 

@@ -9,15 +9,15 @@ from service.settings import ConfigFile, section
 
 SECTIONS = ("web",)
 
-# Questions the page offers to click, one or two a language, and one the interview does
-# not cover, so that a demo shows all three decisions' looks.
+# Questions the page offers to click, two a language, each answered by the interview
+# (a test holds them to it): a first click shows what the page is for.
 EXAMPLES = (
     "Где пройдёт следующий форум приграничного сотрудничества с Россией?",
-    "Какова позиция Казахстана по вступлению в ВТО?",
+    "С какими ведомствами МИД объединил усилия для привлечения инвестиций?",
     "Is Kazakhstan drifting away from Russia?",
     "Why does transit between China and Europe matter to Kazakhstan?",
-    "Астанада өткен KADEX көрмесінің мақсаты қандай?",
-    "How do I reset my router password?",
+    "Астанада KADEX көрмесі неше рет өтті?",
+    "Қазақстан қытайлық серіктестерге не ұсынады?",
 )
 
 

@@ -132,6 +132,9 @@ class Ranker:
         content = terms.terms_of(query, language)
         navec = self.vectors.mean(t.spellings for t in content) if language == "ru" else None
         scores = scoring.scores(question, navec, ids, cosines, self.index.signals)
+        scores["sentence"] = scoring.best_sentence(
+            question.dense, ids, self.index.sentence_rows, self.index.view_vectors
+        ).astype(np.float64)
         words = (
             terms.word_codes(question.pieces, question.codes)
             if question.codes is not None

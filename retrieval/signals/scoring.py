@@ -30,7 +30,7 @@ from scipy import sparse as sp
 
 from retrieval.model.passes import QuestionPass
 
-SIGNALS = ("dense", "sparse", "late", "navec")
+SIGNALS = ("dense", "sentence", "sparse", "late", "navec")
 
 STATES = "token_states.npy"  # [T, d] float16, memory-mapped on load
 TOKENS = "tokens.npz"  # offsets, norms, mean
@@ -133,6 +133,22 @@ def scores(
     if navec is not None:
         out["navec"] = paragraphs.word_vectors[candidates] @ navec
     return {name: np.asarray(v, np.float64) for name, v in out.items()}
+
+
+def best_sentence(
+    question: np.ndarray,
+    candidates: np.ndarray,
+    sentence_rows: Sequence[Sequence[int]],
+    text_vectors: np.ndarray,
+) -> np.ndarray:
+    """For each candidate, its best sentence's cosine to the question: a paragraph whose one
+    sentence answers ("Идеальным было бы его подписание … в конце 2013 года") outranks one
+    whose every sentence is near the subject, which the four-view mean cannot tell."""
+    rows = [list(sentence_rows[c]) for c in candidates]
+    flat = np.fromiter((r for group in rows for r in group), np.int64)
+    cosines = np.asarray(text_vectors[flat], np.float32) @ question.astype(np.float32)
+    starts = np.r_[0, np.cumsum([len(group) for group in rows])[:-1]]
+    return np.maximum.reduceat(cosines, starts)
 
 
 def late_interaction(

@@ -81,6 +81,40 @@ STOP = {
     ),
 }
 _RU_FUNCTION_POS = {"PREP", "CONJ", "PRCL", "INTJ", "NPRO", "PRED", "ADVB", "NUMR"}
+# What a question asks about, never what it is about: a not-covered reply never names these
+# ("the interview does not mention «position»" says nothing). Lemmas, per language.
+FRAME = {
+    "ru": _words(
+        """
+        позиция отношение относиться мнение взгляд точка зрение считать думать полагать
+        оценивать оценка планировать план собираться ситуация перспектива будущее сказать
+        заявить рассказать объяснить значить означать причина цель итог результат роль
+        политика подход ответ вопрос новость последний новый текущий нынешний
+        """
+    ),
+    "en": _words(
+        """
+        position stance view opinion attitude think believe feel consider say said tell
+        explain plan going will stand approach relation regarding toward towards status
+        situation current future new latest news reason goal result role policy answer
+        question happen happening mean meaning
+        """
+    ),
+    "kk": _words(
+        """
+        ұстанымы ұстаным көзқарас көзқарасы пікір пікірі ойы жоспар жоспары жағдай жағдайы
+        мақсаты себебі нәтижесі саясаты жаңалық жаңа қазіргі болашақ
+        """
+    ),
+}
+# Russian parts of speech and tags a subject can be: nouns, names, abbreviations, Latin words.
+_RU_SUBJECT_TAGS = {"NOUN", "Name", "Surn", "Geox", "Orgn", "Abbr", "LATN", "UNKN"}
+# Latin letters as Russian writes them, for names and acronyms ("NATO" is «НАТО»).
+_CYRILLIC_OF = {
+    "a": "а", "b": "б", "c": "к", "d": "д", "e": "е", "f": "ф", "g": "г", "h": "х", "i": "и",
+    "j": "дж", "k": "к", "l": "л", "m": "м", "n": "н", "o": "о", "p": "п", "q": "к", "r": "р",
+    "s": "с", "t": "т", "u": "у", "v": "в", "w": "в", "x": "кс", "y": "и", "z": "з",
+}  # fmt: skip
 
 
 def language_of(text: str) -> str:
@@ -99,6 +133,7 @@ class Term:
     key: str  # lower-cased, ё→е, possessive 's dropped
     lemma: str
     stem: str
+    subject: bool = True  # a noun or a name, not a frame word: what a reply may name
 
     @property
     def spellings(self) -> tuple[str, str]:
@@ -133,6 +168,7 @@ def terms_of(text: str, language: str) -> list[Term]:
         key = word_key(word)
         if key in stop or key in out or (len(key) < 3 and not word.isupper()):
             continue
+        frame: set[str] = FRAME.get(language, set())
         if language == "ru":
             parse = _morph().parse(key)[0]
             if parse.tag.POS in _RU_FUNCTION_POS:
@@ -141,15 +177,27 @@ def terms_of(text: str, language: str) -> list[Term]:
             if lemma in stop:
                 continue
             stem = _stemmer("ru").stemWord(key)
+            tags = {str(parse.tag.POS), *str(parse.tag).replace(" ", ",").split(",")}
+            subject = bool(tags & _RU_SUBJECT_TAGS) or word[:1].isupper()
         elif language == "en":
             import simplemma
 
             lemma = simplemma.lemmatize(key, lang="en")
             stem = _stemmer("en").stemWord(key)
+            # No tagger for English: an inflected -ed or -ing form is taken for a verb.
+            subject = not (lemma != key and key.endswith(("ed", "ing")))
         else:  # Kazakh: no lemmatiser here; exact forms only, the SAE share does the rest
             lemma = stem = key
-        out[key] = Term(word, key, lemma, stem)
+            subject = True
+        subject = subject and not ({key, lemma} & frame)
+        out[key] = Term(word, key, lemma, stem, subject)
     return list(out.values())
+
+
+def cyrillic(word: str) -> str:
+    """A Latin word as Russian spells it, letter by letter: enough for acronyms and most
+    names ("nato" → "нато")."""
+    return "".join(_CYRILLIC_OF.get(c, c) for c in word)
 
 
 @dataclass(frozen=True)
@@ -236,7 +284,10 @@ def coverage(
     """How well the corpus covers each content word of the question (see the module doc)."""
     out = []
     for term in terms_of(question, language):
-        if {term.key, term.lemma, term.stem} & vocabulary.forms:
+        spellings = {term.key, term.lemma, term.stem}
+        if term.key.isascii():  # a name or acronym the interview writes in Cyrillic
+            spellings.add(cyrillic(term.key))
+        if spellings & vocabulary.forms or _transliterated(term.key, vocabulary):
             out.append(TermCoverage(term, True, 1.0, "exact"))
             continue
         vector = None
@@ -259,6 +310,29 @@ def coverage(
     return tuple(out)
 
 
+def _transliterated(key: str, vocabulary: Vocabulary) -> bool:
+    """Whether a Latin name of five letters or more is, spelt in Cyrillic, one letter away
+    from a word of the interview ("singapore" and «Сингапуре», "india" and «Индии»)."""
+    if not key.isascii() or len(key) < 5:
+        return False
+    spelt = cyrillic(key)
+    return any(
+        abs(len(form) - len(spelt)) <= 1 and _one_edit(spelt, form)
+        for form in vocabulary.forms
+        if form[:1] == spelt[:1]
+    )
+
+
+def _one_edit(a: str, b: str) -> bool:
+    """Whether `a` becomes `b` by at most one substitution, insertion or deletion."""
+    if len(a) > len(b):
+        a, b = b, a
+    i = 0
+    while i < len(a) and a[i] == b[i]:
+        i += 1
+    return a[i + (len(a) == len(b)) :] == b[i + 1 :] or a[i:] == b[i + 1 :]
+
+
 def _codes_of(term: Term, words: dict[str, TokenCodes]) -> TokenCodes | None:
     if term.key in words:
         return words[term.key]
@@ -269,14 +343,22 @@ def _codes_of(term: Term, words: dict[str, TokenCodes]) -> TokenCodes | None:
 
 
 def least_covered(cover: Sequence[TermCoverage], n: int = 1) -> list[str]:
-    """The n non-exact terms with the lowest scores, navec-scored ones first (navec and SAE
-    scores are on different scales)."""
+    """The n non-exact subject terms with the lowest scores, navec-scored ones first (navec
+    and SAE scores are on different scales)."""
     rank = {"navec": 0, "sae": 1}
-    loose = sorted((c for c in cover if not c.exact), key=lambda c: (rank[c.source], c.score))
+    loose = sorted(
+        (c for c in cover if not c.exact and c.term.subject),
+        key=lambda c: (rank[c.source], c.score),
+    )
     return [c.term.surface for c in loose[:n]]
 
 
 def uncovered(cover: Sequence[TermCoverage], thresholds: dict[str, float]) -> list[str]:
-    """The terms below their source's threshold (fitted on dev), least covered first."""
-    low = [c for c in cover if not c.exact and c.score < thresholds.get(c.source, -1.0)]
+    """The subject terms below their source's threshold (fitted on dev), least covered
+    first: the nouns and names a not-covered reply says the interview does not mention."""
+    low = [
+        c
+        for c in cover
+        if not c.exact and c.term.subject and c.score < thresholds.get(c.source, -1.0)
+    ]
     return [c.term.surface for c in sorted(low, key=lambda c: c.score - thresholds[c.source])]

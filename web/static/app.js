@@ -16,6 +16,18 @@ const TEXTS = {
     uncertain: "Не уверен: вот ближайшие абзацы, но интервью может не отвечать на это прямо",
     not_covered: "Интервью не отвечает на этот вопрос",
     not_mentioned: "В интервью не упоминается: ",
+    overridden: "поэтому это не ответ, а ближайшие абзацы",
+    no_content: "Напишите вопрос словами — я найду ответ министра в интервью. Примеры выше.",
+    greeting: "Здравствуйте! Я отвечаю на вопросы словами министра — абзацем из интервью. " +
+      "Попробуйте пример выше.",
+    thanks: "Пожалуйста! Спрашивайте ещё.",
+    goodbye: "До свидания! Возвращайтесь с вопросами.",
+    small_talk: "Я отвечаю на вопросы словами министра — абзацем из интервью, самым близким по " +
+      "смыслу, и прямо говорю, когда интервью не отвечает. Попробуйте пример выше.",
+    about_interview: "Что известно об интервью",
+    fields: { interviewee: "Отвечает", interviewer: "Спрашивает", outlet: "Издание",
+      date: "Дата публикации", source_url: "Ссылка" },
+    not_recorded: "не указано в источнике",
     asked_instead: "Интервьюер спрашивал:",
     confidence: "уверенность ",
     needs: "ответ — от ",
@@ -55,6 +67,20 @@ const TEXTS = {
     uncertain: "Uncertain: the closest paragraphs, but the interview may not answer this directly",
     not_covered: "The interview does not cover this question",
     not_mentioned: "The interview does not mention: ",
+    overridden: "so this is not an answer but the closest paragraphs",
+    no_content: "Type a question in words and I will find the minister's answer in the " +
+      "interview. Examples are above.",
+    greeting: "Hello! I answer questions in the minister's own words, with a paragraph of the " +
+      "interview. Try an example above.",
+    thanks: "You're welcome! Ask me more.",
+    goodbye: "Goodbye! Come back with more questions.",
+    small_talk: "I answer questions in the minister's own words, with the paragraph of the " +
+      "interview closest in meaning, and say plainly when it does not answer. Try an example " +
+      "above.",
+    about_interview: "What is known of the interview",
+    fields: { interviewee: "Answered by", interviewer: "Asked by", outlet: "Published in",
+      date: "Date published", source_url: "Link" },
+    not_recorded: "not recorded in the source",
     asked_instead: "The interviewer asked:",
     confidence: "confidence ",
     needs: "answered from ",
@@ -88,6 +114,9 @@ const COLOURS = ["#0072b2", "#d55e00", "#009e73", "#cc79a7", "#e69f00", "#56b4e9
 const TYPING_MS = 250;  // a pause this long while typing asks (unlogged)
 const SETTLED_MS = 2000;  // a pause this long settles the question (logged, with feedback)
 const SVG = "http://www.w3.org/2000/svg";
+// Replies to what is not a question to search: no bar, no paragraph.
+const NOT_SEARCHED = ["no_content", "greeting", "thanks", "goodbye", "small_talk",
+  "about_interview"];
 const W = 600, H = 420, PAD = 36;
 
 const state = { lang: "ru", corpus: null, view: null, recordId: null, asked: "", seq: 0,
@@ -256,11 +285,41 @@ function renderExamples() {
 
 function renderReply(view) {
   const reply = view.reply;
+  if (NOT_SEARCHED.includes(reply.reason)) {
+    renderNotSearched(reply);
+    $("feedback").hidden = true;
+    $("hits-title").hidden = true;
+    $("hits").replaceChildren();
+    drawMap(null);
+    return;
+  }
   renderDecision(reply, view);
   renderFeedback();
-  $("hits-title").hidden = reply.hits.length === 0;
-  $("hits").replaceChildren(...reply.hits.map((hit, i) => renderHit(hit, view.hits[i], reply)));
+  // Not covered: the interviewer's nearest questions are offered, no paragraph is listed
+  // as if it were a result.
+  const hits = reply.decision === "not_covered" ? [] : reply.hits;
+  $("hits-title").hidden = hits.length === 0;
+  $("hits").replaceChildren(...hits.map((hit, i) => renderHit(hit, view.hits[i], reply)));
   drawMap(view);
+}
+
+function renderNotSearched(reply) {
+  if (reply.reason !== "about_interview") {
+    $("decision").replaceChildren(el("div", { class: "decision small-talk" }, t(reply.reason)));
+    return;
+  }
+  const box = el("div", { class: "decision about" }, el("strong", {}, t("about_interview")));
+  for (const doc of reply.sources) {
+    const rows = Object.entries(TEXTS[state.lang].fields).map(([field, name]) => {
+      const value = doc[field];
+      const shown = field === "source_url" && value && /^https?:\/\//i.test(value)
+        ? el("a", { href: value, rel: "noopener noreferrer" }, value)
+        : (value || t("not_recorded"));
+      return el("li", {}, `${name}: `, shown);
+    });
+    box.append(el("p", {}, doc.title), el("ul", {}, ...rows));
+  }
+  $("decision").replaceChildren(box);
 }
 
 function renderDecision(reply, view) {
@@ -280,7 +339,11 @@ function renderDecision(reply, view) {
     el("span", { class: "confidence" }, bar,
       `${t("confidence")}${percent(reply.confidence)} · ${t("needs")}${percent(needed)}`));
   if (reply.uncovered_terms.length) {
-    box.append(el("p", {}, t("not_mentioned") + reply.uncovered_terms.join(", ")));
+    // When the bar says sure enough but a word the interview never mentions overrides it,
+    // say so next to the bar.
+    const overridden = reply.decision !== "answered" && reply.confidence >= needed;
+    box.append(el("p", {}, t("not_mentioned") + reply.uncovered_terms.join(", ") +
+      (overridden ? ` — ${t("overridden")}` : "")));
   }
   if (reply.decision === "not_covered" && view.nearest_questions.length) {
     // The interviewer's own questions, by their topic: a click asks one.
@@ -342,7 +405,10 @@ async function sendVote(vote) {
 function renderHit(hit, extra, reply) {
   const [low, high] = state.corpus.similarity_scale;
   const share = (value) => `${Math.max(0, Math.min(1, (value - low) / (high - low))) * 100}%`;
-  const fill = el("div", { class: `fill${extra.shown ? " above" : ""}` });
+  // Green only for the paragraph presented as the answer: a high cosine on a reply that is
+  // uncertain is no approval.
+  const approved = extra.shown && reply.decision === "answered";
+  const fill = el("div", { class: `fill${approved ? " above" : ""}` });
   fill.style.width = share(hit.similarity);
   const bar = el("div", { class: "bar", role: "img",
     "aria-label": `${t("similarity")}${hit.similarity.toFixed(3)}` }, fill);
