@@ -11,7 +11,8 @@ join, the server writes there anyway when it publishes, and the corpus's reader 
 hidden names. Each upload is `<id>/` with `source` (the bytes), `source.json` (its name and
 where it came from), then `claimed` once a button was pressed (created exclusively: of
 several presses one wins) and `outcome.json` once that press is done. Uploads older than
-`KEEP_DAYS` are removed when a new one arrives.
+`KEEP_DAYS` are removed when a new one arrives; one whose press a crash cut short stays
+"being published" until then (its files, if written, are in the corpus for the next reload).
 """
 
 from __future__ import annotations
