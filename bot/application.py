@@ -27,7 +27,7 @@ from telegram.ext import (
 
 from service.answering import AnswerService
 
-from . import buttons, handlers
+from . import buttons, handlers, uploads
 from .context import BotContext, Shared, share
 from .keyboards import matcher
 from .network import RetryingRateLimiter, UpdatesRequest
@@ -115,6 +115,7 @@ def build_application(service: AnswerService, config: BotConfig) -> BotApplicati
 def _add_handlers(application: BotApplication) -> None:
     # Group -1 runs first: the allowlist and the rate limit stop updates before any answer.
     application.add_handler(TypeHandler(Update, handlers.guard), group=-1)
+    uploads.add_handlers(application)
     message = filters.UpdateType.MESSAGE
     commands = [
         ("start", handlers.start),

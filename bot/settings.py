@@ -23,6 +23,12 @@ class BotSettings:
     questions_per_minute: int = 20
     allowed_chats: tuple[int, ...] = ()
     admins: tuple[int, ...] = ()
+    # The largest file or page an administrator may add as an interview, in MB.
+    max_upload_mb: int = 10
+
+    def __post_init__(self) -> None:
+        if self.max_upload_mb < 1:
+            raise ValueError(f"bot.max_upload_mb must be at least 1, got {self.max_upload_mb}")
 
 
 @dataclass(frozen=True)

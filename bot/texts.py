@@ -83,6 +83,35 @@ class Texts:
     # {uptime} {answered} {uncertain} {not_covered} {limited} {paragraphs} {built_at}
     # {build_seconds} {reloads} {failed_reloads}
     stats: str
+    # Adding an interview (administrators): a file sent to the bot, or /import URL.
+    upload_preview: str  # heads the preview
+    upload_title: str  # {value}
+    upload_date: str  # {value}
+    upload_interviewee: str  # {value}
+    upload_interviewer: str  # {value}
+    upload_outlet: str  # {value}
+    upload_source_url: str  # {value}
+    upload_unknown: str  # the value of a field the source does not state
+    upload_counts: str  # {questions} {paragraphs}
+    upload_heading: str  # {heading}: a section heading of the interview
+    upload_question: str  # {number} {question} {paragraphs}
+    upload_publish: str  # a button
+    upload_cancel: str  # a button
+    upload_publishing: str
+    upload_published: str  # {name} {paragraphs}: paragraphs served now
+    upload_cancelled: str
+    upload_was_published: str  # a button's notice: another press published it
+    upload_was_cancelled: str  # a button's notice
+    upload_was_failed: str  # a button's notice
+    upload_busy: str  # a button's notice: another press is publishing it now
+    upload_gone: str  # a button's notice: the upload is no longer kept
+    upload_duplicate: str  # {name}: the corpus file it is already in
+    upload_refused: str  # {reason}: the importer's, in English
+    upload_too_large: str  # {size} {limit}, in MB
+    upload_wrong_type: str  # {reason}: the importer's, in English
+    upload_failed: str  # {error}
+    upload_for_admins: str  # a file sent by anyone else
+    import_usage: str
 
 
 RUSSIAN = Texts(
@@ -172,6 +201,36 @@ RUSSIAN = Texts(
     "отклонено по лимиту {limited}\n"
     "Индекс: {paragraphs} абзацев, собран {built_at} за {build_seconds} с\n"
     "Перезагрузок индекса: {reloads}, неудачных: {failed_reloads}",
+    upload_preview="Новое интервью. Проверьте и опубликуйте:",
+    upload_title="Название: {value}",
+    upload_date="Дата: {value}",
+    upload_interviewee="Отвечает: {value}",
+    upload_interviewer="Спрашивает: {value}",
+    upload_outlet="Издание: {value}",
+    upload_source_url="Ссылка: {value}",
+    upload_unknown="нет в источнике",
+    upload_counts="Вопросов: {questions}, абзацев ответов: {paragraphs}.",
+    upload_heading="Раздел: {heading}",
+    upload_question="{number}. {question} — абзацев: {paragraphs}",
+    upload_publish="Опубликовать",
+    upload_cancel="Отмена",
+    upload_publishing="Публикую: записываю файлы и перестраиваю индекс…",
+    upload_published="Опубликовано: {name}. Теперь в индексе абзацев: {paragraphs}.",
+    upload_cancelled="Отменено, ничего не опубликовано.",
+    upload_was_published="Это интервью уже опубликовано.",
+    upload_was_cancelled="Публикация этого интервью отменена.",
+    upload_was_failed="Это интервью не опубликовано. Пришлите его ещё раз.",
+    upload_busy="Это интервью уже публикуется.",
+    upload_gone="Этого файла больше нет. Пришлите его ещё раз.",
+    upload_duplicate="Это интервью уже есть в корпусе ({name}). Ничего не добавлено.",
+    upload_refused="Не добавлено: {reason}",
+    upload_too_large="Файл слишком большой: {size} МБ, можно не больше {limit} МБ.",
+    upload_wrong_type="Этот файл не подходит ({reason}). Пришлите Word (.docx), PDF, "
+    "веб-страницу (.html) или текст (.txt).",
+    upload_failed="Не опубликовано, работает прежний индекс. Ошибка: {error}",
+    upload_for_admins="Добавлять интервью могут только администраторы бота. Задайте вопрос "
+    "словами.",
+    import_usage="Напишите после команды адрес страницы: /import https://…",
 )
 
 ENGLISH = Texts(
@@ -265,6 +324,36 @@ ENGLISH = Texts(
     "over the rate limit {limited}\n"
     "Index: {paragraphs} paragraphs, built {built_at} in {build_seconds} s\n"
     "Index reloads: {reloads}, failed: {failed_reloads}",
+    upload_preview="A new interview. Check it, then publish:",
+    upload_title="Title: {value}",
+    upload_date="Date: {value}",
+    upload_interviewee="Answers: {value}",
+    upload_interviewer="Asks: {value}",
+    upload_outlet="Outlet: {value}",
+    upload_source_url="Link: {value}",
+    upload_unknown="not in the source",
+    upload_counts="Questions: {questions}, answer paragraphs: {paragraphs}.",
+    upload_heading="Section: {heading}",
+    upload_question="{number}. {question} — paragraphs: {paragraphs}",
+    upload_publish="Publish",
+    upload_cancel="Cancel",
+    upload_publishing="Publishing: writing the files and rebuilding the index…",
+    upload_published="Published: {name}. The index now serves {paragraphs} paragraphs.",
+    upload_cancelled="Cancelled; nothing was published.",
+    upload_was_published="This interview is published already.",
+    upload_was_cancelled="Publishing this interview was cancelled.",
+    upload_was_failed="This interview was not published. Please send it again.",
+    upload_busy="This interview is being published.",
+    upload_gone="This file is no longer kept. Please send it again.",
+    upload_duplicate="The corpus has this interview already ({name}). Nothing was added.",
+    upload_refused="Not added: {reason}",
+    upload_too_large="The file is too large: {size} MB; at most {limit} MB, please.",
+    upload_wrong_type="This file will not do ({reason}). Send a Word file (.docx), a PDF, "
+    "a web page (.html) or text (.txt).",
+    upload_failed="Not published; the previous index keeps serving. Error: {error}",
+    upload_for_admins="Only the bot's administrators can add interviews. Please type your "
+    "question in words.",
+    import_usage="Write the page's address after the command: /import https://…",
 )
 
 KAZAKH = Texts(
@@ -356,6 +445,35 @@ KAZAKH = Texts(
     "лимиттен асқаны {limited}\n"
     "Индекс: {paragraphs} абзац, құрастырылған уақыты {built_at}, {build_seconds} с\n"
     "Индексті қайта жүктеу: {reloads}, сәтсізі: {failed_reloads}",
+    upload_preview="Жаңа сұхбат. Тексеріп, жариялаңыз:",
+    upload_title="Атауы: {value}",
+    upload_date="Күні: {value}",
+    upload_interviewee="Жауап береді: {value}",
+    upload_interviewer="Сұрақ қояды: {value}",
+    upload_outlet="Басылым: {value}",
+    upload_source_url="Сілтеме: {value}",
+    upload_unknown="дереккөзде жоқ",
+    upload_counts="Сұрақ саны: {questions}, жауап абзацтары: {paragraphs}.",
+    upload_heading="Бөлім: {heading}",
+    upload_question="{number}. {question} — абзац саны: {paragraphs}",
+    upload_publish="Жариялау",
+    upload_cancel="Бас тарту",
+    upload_publishing="Жариялап жатырмын: файлдарды жазып, индексті қайта құрып жатырмын…",
+    upload_published="Жарияланды: {name}. Индекстегі абзац саны енді: {paragraphs}.",
+    upload_cancelled="Бас тартылды, ештеңе жарияланған жоқ.",
+    upload_was_published="Бұл сұхбат жарияланып қойған.",
+    upload_was_cancelled="Бұл сұхбатты жариялаудан бас тартылған.",
+    upload_was_failed="Бұл сұхбат жарияланбады. Оны қайта жіберіңіз.",
+    upload_busy="Бұл сұхбат қазір жариялануда.",
+    upload_gone="Бұл файл енді сақталмаған. Оны қайта жіберіңіз.",
+    upload_duplicate="Бұл сұхбат корпуста бар ({name}). Ештеңе қосылған жоқ.",
+    upload_refused="Қосылмады: {reason}",
+    upload_too_large="Файл тым үлкен: {size} МБ, ең көбі {limit} МБ болуы керек.",
+    upload_wrong_type="Бұл файл жарамайды ({reason}). Word (.docx), PDF, веб-бет (.html) "
+    "немесе мәтін (.txt) жіберіңіз.",
+    upload_failed="Жарияланбады, бұрынғы индекс жұмыс істеп тұр. Қате: {error}",
+    upload_for_admins="Сұхбатты тек бот әкімшілері қоса алады. Сұрағыңызды сөзбен жазыңыз.",
+    import_usage="Командадан кейін беттің мекенжайын жазыңыз: /import https://…",
 )
 
 LANGUAGES = (RUSSIAN, ENGLISH, KAZAKH)

@@ -1,8 +1,9 @@
 """Interviews as they are published (web pages, Word files, PDFs, text, URLs) → corpus files.
 
-`import_source(spec, into)` reads one source and returns an `Imported` record: imported (the
-files written), duplicate (of a document already in the corpus), or refused with a one-line
-reason; bad input never writes anything and never raises.
+`import_source(spec, into)` reads one source (a path, a URL, or a `Source` already read) and
+returns an `Imported` record: imported (the files written), duplicate (of a document already
+in the corpus), or refused with a one-line reason; bad input never writes anything and never
+raises.
 
 Modules: `sources` (files and http(s) URLs, caps, telling the format from the bytes), `html`,
 `docx`, `pdf`, `text` (each: bytes → blocks of text with bold/italic/heading marks, and the
@@ -33,7 +34,16 @@ from __future__ import annotations
 from .blocks import Metadata, Refused
 from .pipeline import import_source
 from .result import Imported
-from .sources import Limits
+from .sources import Limits, Source
 from .structure import Answer, Interview
 
-__all__ = ["Answer", "Imported", "Interview", "Limits", "Metadata", "Refused", "import_source"]
+__all__ = [
+    "Answer",
+    "Imported",
+    "Interview",
+    "Limits",
+    "Metadata",
+    "Refused",
+    "Source",
+    "import_source",
+]

@@ -36,18 +36,23 @@ def extract(source: Source, limits: Limits) -> Extracted:
 
 
 def import_source(
-    spec: str,
+    spec: str | Source,
     into: Path,
     *,
     dry_run: bool = False,
     force: bool = False,
     limits: Limits | None = None,
 ) -> Imported:
-    """Import one file or URL into the corpus folder `into`; never raises for bad input."""
+    """Import one file or URL into the corpus folder `into`; never raises for bad input.
+
+    `spec` may also be a source already read (the bot's uploads: bytes it downloaded and kept
+    until an administrator publishes them, so that what is published is what was previewed).
+    """
     limits = limits or Limits()
-    result = Imported(source=spec, status="refused")
+    name = spec.name if isinstance(spec, Source) else spec
+    result = Imported(source=name, status="refused")
     try:
-        source = read_source(spec, limits)
+        source = spec if isinstance(spec, Source) else read_source(spec, limits)
         extracted = extract(source, limits)
         result.metadata = extracted.metadata
         interview = find_interview(extracted.blocks, source.name)
@@ -86,6 +91,6 @@ def import_source(
     except Refused as exc:
         result.status, result.reason = "refused", exc.reason
     except Exception as exc:  # one bad source must not stop the others
-        log.exception("importing %s failed", spec)
+        log.exception("importing %s failed", name)
         result.status, result.reason = "refused", f"cannot import: {type(exc).__name__}: {exc}"
     return result

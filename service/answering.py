@@ -13,9 +13,10 @@ import asyncio
 import logging
 import time
 from collections import Counter
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 from records import Decision, FrontEnd, Reason, Vote
@@ -184,6 +185,30 @@ class AnswerService:
             self.stats.reloads += 1
         manifest = snapshot.manifest
         log.info("index reloaded: %d paragraphs, built %s", manifest.count, manifest.built_at)
+        return snapshot
+
+    async def publish(self, write: Callable[[], Sequence[Path]]) -> Snapshot | None:
+        """Add files to the corpus and serve them, taking turns with reloads and other
+        publishes; None when `write` wrote nothing.
+
+        `write` (run in a thread) puts the files in place and returns their paths. When the
+        index cannot be served with them they are removed again, so that the corpus stays
+        what the previous index, which keeps serving, was built from; the error propagates.
+        """
+        async with self._reload_lock:
+            written = await asyncio.to_thread(write)
+            if not written:
+                return None
+            try:
+                snapshot = await asyncio.to_thread(self._fresh_snapshot)
+            except Exception:
+                for path in written:
+                    path.unlink(missing_ok=True)
+                self.stats.failed_reloads += 1
+                raise
+            self._snapshot = snapshot
+            self.stats.reloads += 1
+        log.info("published %s: serving %d paragraphs", written[0].name, snapshot.manifest.count)
         return snapshot
 
     async def try_reload(self) -> str | None:

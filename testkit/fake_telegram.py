@@ -51,6 +51,8 @@ DEFAULT_GROUP_ID = -1001234567890
 MAX_MESSAGE_LENGTH = 4096
 MAX_CAPTION_LENGTH = 1024
 MAX_INLINE_RESULTS = 50
+# getFile hands bots files of at most this size (a self-hosted Bot API server: more).
+MAX_DOWNLOAD_BYTES = 20 * 2**20
 
 Json = dict[str, Any]
 
@@ -1110,6 +1112,36 @@ class FakeTelegram:
         voice = {**self._new_file(content), "duration": duration, "mime_type": "audio/ogg"}
         return self.message_update({"voice": voice}, **common)
 
+    def document_update(
+        self,
+        content: bytes,
+        file_name: str | None = "document.pdf",
+        *,
+        mime_type: str | None = "application/pdf",
+        file_size: int | bool | None = True,
+        caption: str | None = None,
+        **common: Any,
+    ) -> Json:
+        """A file sent as a document; its bytes are downloadable through getFile.
+
+        Telegram states its name and type as the sender's app gave them (neither is to be
+        trusted), and its size; `file_size` True states the real one, None leaves it out,
+        a number states that instead.
+        """
+        document = self._new_file(content)
+        if file_size is None:
+            del document["file_size"]
+        elif file_size is not True:
+            document["file_size"] = file_size
+        if file_name is not None:
+            document["file_name"] = file_name
+        if mime_type is not None:
+            document["mime_type"] = mime_type
+        fields: Json = {"document": document}
+        if caption is not None:
+            fields["caption"] = caption
+        return self.message_update(fields, **common)
+
     def location_update(
         self, latitude: float = 55.7558, longitude: float = 37.6173, **common: Any
     ) -> Json:
@@ -1380,6 +1412,8 @@ class FakeTelegram:
         file_id = str(params.get("file_id"))
         if file_id not in self.files:
             raise bad_request("invalid file_id")
+        if len(self.files[file_id]) > MAX_DOWNLOAD_BYTES:
+            raise bad_request("file is too big")
         number = file_id.rsplit("-", 1)[-1]
         return {
             "file_id": file_id,

@@ -18,7 +18,7 @@ from __future__ import annotations
 import contextlib
 import dataclasses
 import shutil
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -38,6 +38,7 @@ from service.snapshot import open_snapshot, rebuild_index
 from testkit import fake_encoder
 from testkit.fake_encoder import FakeEncoder
 from testkit.fake_telegram import FakeTelegram
+from testkit.website import PROXY_VARIABLES, Site
 
 ROOT = Path(__file__).resolve().parent.parent
 MODEL_CACHE = ROOT / ".cache" / "models"
@@ -211,6 +212,15 @@ async def tg() -> AsyncIterator[FakeTelegram]:
     """A fake Telegram Bot API server on 127.0.0.1 for one test."""
     async with FakeTelegram() as server:
         yield server
+
+
+@pytest.fixture
+def site(monkeypatch: pytest.MonkeyPatch) -> Iterator[Site]:
+    """A website on 127.0.0.1 (testkit/website.py), reached without any proxy."""
+    for name in PROXY_VARIABLES:
+        monkeypatch.delenv(name, raising=False)
+    with Site() as running:
+        yield running
 
 
 def talking_to(tg: FakeTelegram, **bot: Any) -> BotConfig:

@@ -28,7 +28,7 @@ from telegram.ext import (
     filters,
 )
 
-from testkit.fake_telegram import FakeTelegram, free_port, polling
+from testkit.fake_telegram import MAX_DOWNLOAD_BYTES, FakeTelegram, free_port, polling
 
 Context = ContextTypes.DEFAULT_TYPE
 
@@ -292,6 +292,31 @@ async def test_media_updates_and_file_download(tg: FakeTelegram) -> None:
         "got tuple",  # a photo's attachment is the tuple of its sizes
         "got edit",
     ]
+
+
+async def test_documents_are_downloaded_up_to_the_bot_api_limit(tg: FakeTelegram) -> None:
+    async def document(update: Update, context: Context) -> None:
+        attached = update.message.document
+        try:
+            file = await attached.get_file()
+        except BadRequest as error:
+            await update.message.reply_text(f"{attached.file_name}: {error.message}")
+            return
+        content = await file.download_as_bytearray()
+        await update.message.reply_text(f"{attached.file_name}: {bytes(content)!r}")
+
+    app = build_app(tg)
+    app.add_handler(MessageHandler(filters.Document.ALL, document))
+    async with polling(app):
+        small = tg.document_update(b"%PDF-1.7", "a.pdf")
+        assert small["message"]["document"]["file_size"] == 8
+        tg.push_update(small)
+        await tg.wait_for("sendMessage", 1)
+        tg.push_update(tg.document_update(bytes(MAX_DOWNLOAD_BYTES + 1), "big.pdf"))
+        await tg.wait_for("sendMessage", 2)
+    assert [m["text"] for m in tg.sent()] == ["a.pdf: b'%PDF-1.7'", "big.pdf: File is too big"]
+    unsized = tg.document_update(b"x", None, mime_type=None, file_size=None)["message"]
+    assert set(unsized["document"]) == {"file_id", "file_unique_id"}
 
 
 def test_threaded_server_with_a_bot_in_a_subprocess() -> None:

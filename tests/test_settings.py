@@ -56,6 +56,8 @@ def test_secrets_and_base_url_come_from_the_environment(tmp_path):
         ("[model]\ncolour = 1\n", "unknown field model.colour"),
         ('[telegram]\ntoken = "x"\n', "unknown field telegram.token"),
         ('[bot]\nadmins = ["7"]\n', "bot.admins must be a list of integers"),
+        ("[bot]\nmax_upload_mb = 0\n", "bot.max_upload_mb must be at least 1, got 0"),
+        ("[bot]\nmax_upload_mb = 2.5\n", "bot.max_upload_mb must be int"),
         ("[extras]\n", "unknown section [extras]"),
         ("[search\n", "config.toml"),
         ("search = 3\n", "[search] must be a table"),
@@ -80,3 +82,4 @@ def test_bot_lists_are_tuples_of_ints(tmp_path):
     assert config.bot.allowed_chats == (-100123, 42)
     assert config.bot.admins == (7,)
     assert config.bot.questions_per_minute == 3
+    assert config.bot.max_upload_mb == 10  # the default
