@@ -132,13 +132,15 @@ def make_workspace(folder: Path) -> Path:
 
 
 def load_questions() -> list[str]:
-    """Short real questions (tests/eval_set.jsonl: Russian, English, Kazakh), in file order.
+    """Real questions the interview answers (tests/eval_set.jsonl: Russian, English,
+    Kazakh), in file order: each costs the service an encoder pass, as the bare encode it is
+    measured against does (small talk and "?" are answered without the model).
 
     Lines without a question (the file's `_about` line) are skipped."""
     try:
         lines = EVAL_SET.read_text(encoding="utf-8").splitlines()
         rows = [json.loads(line) for line in lines if line.strip()]
-        questions = [row["question"] for row in rows if "question" in row]
+        questions = [row["question"] for row in rows if row.get("expected")]
     except (OSError, ValueError, TypeError):
         questions = []
     return questions or list(_FALLBACK_QUESTIONS)

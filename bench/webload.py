@@ -247,8 +247,8 @@ def run(ctx: Context) -> dict[str, Any]:
 
     def pipeline(_: int) -> None:
         for start in range(0, len(burst), MAX_BATCH):
-            replies = service.answer(burst[start : start + MAX_BATCH])
-            if not all(reply.hits for reply in replies):
+            batch = burst[start : start + MAX_BATCH]
+            if len(service.answer(batch)) != len(batch):
                 raise RuntimeError("the service lost answers")
 
     with contextlib.ExitStack() as stack:
