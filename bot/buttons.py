@@ -74,7 +74,11 @@ async def cite(update: Update, context: BotContext) -> None:
     """Send the paragraph as a quotation with its source, plain text to copy."""
     if opened := await _opened(update, context):
         query, _, paragraph, snapshot = opened
-        await send(_pressed_message(query), render.quotation(paragraph, snapshot), quote=True)
+        await send(
+            _pressed_message(query),
+            render.quotation(paragraph, snapshot, context.texts),
+            quote=True,
+        )
 
 
 async def vote_up(update: Update, context: BotContext) -> None:

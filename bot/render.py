@@ -209,10 +209,11 @@ def other_answers(
     return pack([title, *(_passage(hit, snapshot, texts) for hit in hits), *_note(texts)])
 
 
-def quotation(shown: Paragraph, snapshot: Snapshot) -> list[str]:
-    """The paragraph in quotes and its source, as plain text to copy and paste."""
+def quotation(shown: Paragraph, snapshot: Snapshot, texts: Texts) -> list[str]:
+    """The paragraph in quotes and its source, as plain text to copy and paste; what the
+    source does not record is said so in the user's language."""
     citation = cite(shown, snapshot.corpus.document(shown.document_id))
-    return pack([[Span(citation.quotation(shown.text))]])
+    return pack([[Span(citation.quotation(shown.text, texts.language_code or "ru"))]])
 
 
 def inline_results(reply: Reply, texts: Texts) -> list[InlineQueryResultArticle]:
@@ -249,8 +250,8 @@ def _bullets(items: Sequence[Sequence[Span]]) -> Block:
 
 def _title(document: Document) -> Span:
     if document.source_url:
-        return Span(document.title, "a", document.source_url)
-    return Span(document.title)
+        return Span(document.name, "a", document.source_url)
+    return Span(document.name)
 
 
 def start(documents: Sequence[Document], username: str, texts: Texts) -> list[str]:
@@ -258,7 +259,7 @@ def start(documents: Sequence[Document], username: str, texts: Texts) -> list[st
     return pack(
         [
             [Span(texts.intro)],
-            _bullets([[Span(d.title, "b")] for d in documents]),
+            _bullets([[Span(d.name, "b")] for d in documents]),
             *_how_to_ask(username, texts),
             lines([Span(texts.examples_title)], *([Span(f"— {e}")] for e in texts.examples)),
         ]

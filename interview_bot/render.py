@@ -26,7 +26,7 @@ INDENT = "   "
 
 
 def chat_banner(documents: Sequence[Document]) -> str:
-    titles = ", ".join(d.title for d in documents)
+    titles = ", ".join(d.name for d in documents)
     return f"Ask about: {titles}\n/help for help, /quit to leave.\n"
 
 
@@ -46,7 +46,7 @@ def _not_a_question(reply: Reply, width: int) -> str:
     if reply.reason is Reason.ABOUT_INTERVIEW:
         lines = [TEXTS.about_title + ":"]
         for document in reply.sources:
-            lines += ["", *_wrapped(f"«{document.title}»", width)]
+            lines += ["", *_wrapped(document.name, width)]
             for field, name in TEXTS.about_fields:
                 value = getattr(document, field) or TEXTS.not_recorded
                 lines += _wrapped(f"{name}: {value}", width, INDENT, INDENT)

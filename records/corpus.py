@@ -13,7 +13,10 @@ class Document(Record):
     """One interview: what its sidecar says about it. Nothing unknown is filled in."""
 
     id: str = Field(description="the transcript's file name without .txt")
-    title: str = Field(description="the publication's headline, else the file name")
+    title: str | None = Field(default=None, description="the publication's headline")
+    description: str | None = Field(
+        default=None, description="what the interview is, when there is no headline to name it"
+    )
     date: str | None = Field(default=None, description="ISO date of publication")
     interviewee: str | None = Field(default=None, description="who answers")
     interviewer: str | None = Field(default=None, description="who asks")
@@ -27,6 +30,11 @@ class Document(Record):
     )
     # Where the server keeps its files is nobody's business: never serialised.
     path: Path | None = Field(default=None, exclude=True)
+
+    @property
+    def name(self) -> str:
+        """What lists call it: the headline, else the description, else the file name."""
+        return self.title or self.description or self.id
 
     def topic(self, answer_no: int) -> str:
         """The label of the interviewer question `answer_no` (1-based)."""

@@ -43,6 +43,7 @@ _LABEL_WITHOUT_TAB = re.compile(r"(Вопрос|Ответ|Question|Answer)[ :]"
 _TOML_POSITION = re.compile(r" \(at line (\d+), column (\d+)\)$")
 _SIDECAR_FIELDS = (
     "title",
+    "description",
     "date",
     "interviewee",
     "interviewer",
@@ -209,7 +210,6 @@ def _parse(
 ) -> tuple[Document, tuple[Paragraph, ...]]:
     metadata = {} if sidecar_data is None else _metadata(sidecar, sidecar_data)
     topics = metadata.pop("topics", ())
-    metadata.setdefault("title", path.stem)
     document = Document(id=path.stem, path=path, topics=tuple(topics), **metadata)
     parser = _Parser(path)
     for number, line in _lines(_decode(path, data)):

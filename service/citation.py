@@ -1,8 +1,10 @@
 """Who said a paragraph, where and when: what every front end shows under an answer, and
-the quotation a journalist can paste.
+the quotation a journalist pastes.
 
-Only what the sidecar knows is given: an unknown date, outlet or link is left out, never
-guessed.
+Nothing unknown is filled in. Under an answer, the source names what is known and leaves
+the rest out; a quotation, which travels without the bot around it, names every part and
+says, in the reader's language, which ones the source does not record. The paragraph's id
+(or its link) follows the quotation as a reference, never inside it.
 """
 
 from __future__ import annotations
@@ -12,11 +14,37 @@ from pydantic import Field, computed_field
 from records import Document, Paragraph
 from records.base import Record
 
+# A quotation's parts the source may not record, per interface language.
+NOT_RECORDED = {
+    "ru": {
+        "speaker": "кто говорит — не указано",
+        "title": "заголовок не указан",
+        "outlet": "издание не указано",
+        "date": "дата не указана",
+        "url": "ссылка не указана",
+    },
+    "en": {
+        "speaker": "speaker not recorded",
+        "title": "headline not recorded",
+        "outlet": "outlet not recorded",
+        "date": "date not recorded",
+        "url": "link not recorded",
+    },
+    "kk": {
+        "speaker": "сөйлеуші көрсетілмеген",
+        "title": "тақырыбы көрсетілмеген",
+        "outlet": "басылым көрсетілмеген",
+        "date": "күні көрсетілмеген",
+        "url": "сілтеме көрсетілмеген",
+    },
+}
+
 
 class Citation(Record):
     speaker: str | None = Field(description="who answered (the interviewee)")
     asker: str | None = Field(description="who asked: the interviewer, else the outlet")
-    title: str
+    title: str | None = Field(description="the publication's headline")
+    description: str | None = Field(description="what the interview is, without a headline")
     outlet: str | None
     date: str | None
     url: str | None
@@ -25,13 +53,25 @@ class Citation(Record):
     @computed_field  # type: ignore[prop-decorator]
     @property
     def source(self) -> str:
-        """Interviewee, title, outlet, date, link: the parts that are known, in that order."""
-        parts = [self.speaker, f"«{self.title}»", self.outlet, self.date, self.url]
+        """Interviewee, headline (else what the interview is), outlet, date, link: the parts
+        that are known, in that order."""
+        named = f"«{self.title}»" if self.title else self.description
+        parts = [self.speaker, named, self.outlet, self.date, self.url]
         return ", ".join(p for p in parts if p)
 
-    def quotation(self, text: str) -> str:
-        """`text` in quotes, then where it comes from, ready to paste."""
-        return f"«{text}»\n— {self.source} ({self.paragraph_id})"
+    def quotation(self, text: str, language: str = "ru", reference: str | None = None) -> str:
+        """`text` in quotes, who said it, the headline, outlet, date and link, each part the
+        source does not record said to be so; then `reference` (the paragraph's link, else
+        its id) on a line of its own."""
+        missing = NOT_RECORDED.get(language, NOT_RECORDED["ru"])
+        parts = [
+            self.speaker or missing["speaker"],
+            f"«{self.title}»" if self.title else missing["title"],
+            self.outlet or missing["outlet"],
+            self.date or missing["date"],
+            self.url or missing["url"],
+        ]
+        return f"«{text}»\n— {', '.join(parts)}\n{reference or self.paragraph_id}"
 
 
 def cite(paragraph: Paragraph, document: Document) -> Citation:
@@ -39,6 +79,7 @@ def cite(paragraph: Paragraph, document: Document) -> Citation:
         speaker=document.interviewee,
         asker=document.interviewer or document.outlet,
         title=document.title,
+        description=document.description,
         outlet=document.outlet,
         date=document.date,
         url=document.source_url,

@@ -55,7 +55,7 @@ def seed() -> Seed:
         if record.section and not heading:
             heading, heading_before = record.section, record.answer_no - 1
     return Seed(
-        title=document.title,
+        title=document.name,
         answers=tuple((q, tuple(ps)) for q, ps in answers.values()),
         heading=heading,
         heading_before=heading_before,

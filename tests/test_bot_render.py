@@ -226,11 +226,19 @@ def test_user_and_corpus_text_is_escaped() -> None:
 
 def test_the_quotation_is_the_paragraph_in_quotes_then_its_source() -> None:
     doc = document(interviewee=MINISTER, date="2013-05-12")
-    (chunk,) = render.quotation(paragraph("Слова <министра> & всё."), snapshot_of(documents=[doc]))
+    words = paragraph("Слова <министра> & всё.")
+    (chunk,) = render.quotation(words, snapshot_of(documents=[doc]), RUSSIAN)
+    # Every part named, what the source does not record said so; the id after, alone.
     assert parsed([chunk]) == [
-        f"«Слова <министра> & всё.»\n— {MINISTER}, «Интервью», 2013-05-12 (interview/2.1)"
+        f"«Слова <министра> & всё.»\n— {MINISTER}, «Интервью», издание не указано, 2013-05-12, "
+        "ссылка не указана\ninterview/2.1"
     ]
     assert parse_telegram_html(chunk)[1] == []  # plain text, to copy
+    (english,) = render.quotation(words, snapshot_of(documents=[document()]), ENGLISH)
+    assert parsed([english]) == [
+        "«Слова <министра> & всё.»\n— speaker not recorded, «Интервью», outlet not recorded, "
+        "date not recorded, link not recorded\ninterview/2.1"
+    ]
 
 
 def test_about_leaves_out_missing_fields() -> None:
@@ -769,7 +777,7 @@ def visible(chunks: list[str]) -> str:
     question=_ANY,
     label=_ANY,
     text=_ANY,
-    title=_ANY,
+    title=_ANY.filter(bool),  # a sidecar field is never empty
     highlight_at=st.tuples(st.integers(0, 20_000), st.integers(0, 20_000)),
 )
 def test_any_paragraph_renders_as_valid_messages_showing_all_of_it(

@@ -126,7 +126,8 @@ def test_seed_metadata(seed):
     document, _ = seed
     assert document.id == "interview"
     assert document.path == SEED
-    assert document.title.startswith("Интервью министра иностранных дел Казахстана")
+    assert document.description.startswith("Интервью министра иностранных дел Казахстана")
+    assert document.title is None  # the headline as published is not known yet
     assert document.interviewee == "Министр иностранных дел Республики Казахстан"
     assert document.language == "ru"
     # Not known yet: they must stay empty rather than be made up.
@@ -138,7 +139,7 @@ def test_data_folder_loads():
     corpus = load_corpus(DATA)
     records = [p for p in corpus.paragraphs if p.document_id == "interview"]
     assert [p.id for p in records] == [row[0] for row in SEED_RECORDS]
-    assert corpus.document("interview").title.startswith("Интервью министра")
+    assert corpus.document("interview").name.startswith("Интервью министра")
 
 
 # --- accepted variants -----------------------------------------------------------------------
@@ -370,7 +371,8 @@ def test_corpus_is_comparable_and_hashable(tmp_path):
 
 def test_sidecar_absent(tmp_path):
     document, _ = parse_document(write(tmp_path, "talk.txt", QA))
-    assert document == Document(id="talk", title="talk", path=tmp_path / "talk.txt")
+    assert document == Document(id="talk", path=tmp_path / "talk.txt")
+    assert document.name == "talk"  # no headline, no description: the file names it
 
 
 def test_sidecar_present(tmp_path):
@@ -399,9 +401,10 @@ def test_sidecar_present(tmp_path):
 @pytest.mark.parametrize(
     ("toml", "expected"),
     [
-        ('date = "2014-05-12"', {"title": "talk", "date": "2014-05-12"}),
+        ('date = "2014-05-12"', {"title": None, "name": "talk", "date": "2014-05-12"}),
         ("date = 2014-05-12", {"date": "2014-05-12"}),  # an unquoted TOML date
-        ("# only a comment", {"title": "talk", "date": None, "language": "ru"}),
+        ("# only a comment", {"title": None, "date": None, "language": "ru"}),
+        ('description = "Беседа"', {"title": None, "name": "Беседа"}),
         ('title = "Т"', {"title": "Т", "interviewee": None, "source_url": None}),
     ],
 )

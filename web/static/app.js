@@ -317,7 +317,7 @@ function renderNotSearched(reply) {
         : (value || t("not_recorded"));
       return el("li", {}, `${name}: `, shown);
     });
-    box.append(el("p", {}, doc.title), el("ul", {}, ...rows));
+    box.append(el("p", {}, doc.title || doc.description || doc.id), el("ul", {}, ...rows));
   }
   $("decision").replaceChildren(box);
 }
