@@ -42,7 +42,8 @@ async def other_answers(update: Update, context: BotContext) -> None:
         return
     await query.answer()
     chunks = render.other_answers(texts.others_title, reply.query, others, reply.snapshot, texts)
-    await send(asked, chunks, keyboards.choices_keyboard(others, reply.snapshot), quote=True)
+    markup = keyboards.choices_keyboard(others, reply.snapshot, texts)
+    await send(asked, chunks, markup, quote=True)
 
 
 async def show_paragraph(update: Update, context: BotContext) -> None:
@@ -66,8 +67,10 @@ async def whole_answer(update: Update, context: BotContext) -> None:
     """Show every paragraph of the interview answer a button names, in order."""
     if opened := await _opened(update, context):
         query, _, paragraph, snapshot = opened
-        chunks = render.whole_answer(snapshot.corpus.answer(paragraph), snapshot, context.texts)
-        await send(_reply_target(query), chunks, quote=True)
+        texts = context.texts
+        chunks = render.whole_answer(snapshot.corpus.answer(paragraph), snapshot, texts)
+        markup = keyboards.whole_answer_keyboard(paragraph, texts)
+        await send(_reply_target(query), chunks, markup, quote=True)
 
 
 async def cite(update: Update, context: BotContext) -> None:
@@ -79,6 +82,14 @@ async def cite(update: Update, context: BotContext) -> None:
             render.quotation(paragraph, snapshot, context.texts),
             quote=True,
         )
+
+
+async def cite_whole(update: Update, context: BotContext) -> None:
+    """Send a whole interview answer as a quotation with its source, plain text to copy."""
+    if opened := await _opened(update, context):
+        query, _, paragraph, snapshot = opened
+        chunks = render.quotation(paragraph, snapshot, context.texts, whole=True)
+        await send(_pressed_message(query), chunks, quote=True)
 
 
 async def vote_up(update: Update, context: BotContext) -> None:
@@ -104,7 +115,7 @@ async def vote_down(update: Update, context: BotContext) -> None:
     if others:
         snapshot = reply.snapshot
         chunks = render.other_answers(texts.downvoted, reply.query, others, snapshot, texts)
-        markup = keyboards.choices_keyboard(others, snapshot, pressed.record)
+        markup = keyboards.choices_keyboard(others, snapshot, texts, pressed.record)
         await send(asked, chunks, markup, quote=True)
 
 
@@ -129,6 +140,7 @@ HANDLERS = {
     keyboards.Action.TOPIC: show_topic,
     keyboards.Action.WHOLE: whole_answer,
     keyboards.Action.CITE: cite,
+    keyboards.Action.CITE_WHOLE: cite_whole,
     keyboards.Action.UP: vote_up,
     keyboards.Action.DOWN: vote_down,
     keyboards.Action.PREFERRED: show_preferred,

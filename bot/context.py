@@ -29,7 +29,8 @@ class BotStats:
 class Shared:
     service: AnswerService
     config: BotConfig
-    limit: RateLimit
+    questions: RateLimit
+    presses: RateLimit
     allowlist: Allowlist
     stats: BotStats = field(default_factory=BotStats)
 
@@ -38,7 +39,11 @@ class Shared:
         """What the handlers share, as `config` configures it."""
         bot = config.bot
         return cls(
-            service, config, RateLimit(bot.questions_per_minute), Allowlist(bot.allowed_chats)
+            service,
+            config,
+            questions=RateLimit(bot.questions_per_minute),
+            presses=RateLimit(bot.presses_per_minute),
+            allowlist=Allowlist(bot.allowed_chats),
         )
 
     def is_admin(self, update: object) -> bool:

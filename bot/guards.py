@@ -1,6 +1,6 @@
-"""Who may use the bot, and how often: the chat allowlist and the per-user rate limit.
+"""Who may use the bot, and how often: the chat allowlist and the per-user rate limits.
 
-Both keep their state in memory only, and only as much as they need: the rate limit the
+Both keep their state in memory only, and only as much as they need: a rate limit the
 times of each user's updates within the last minute, the allowlist the ids of the chats
 it has told once that the bot is private. Nothing survives a restart.
 """
@@ -26,7 +26,7 @@ class Admission(Enum):
 
 class RateLimit:
     """`per_minute` updates per user in a sliding window (0: no limit); over it, WARN once,
-    then DROP."""
+    then DROP, each with the seconds until the user is let through again."""
 
     def __init__(
         self,
@@ -39,18 +39,20 @@ class RateLimit:
         self._window = SlidingWindow(per_minute, window=window, clock=clock)
         self._warned: set[Hashable] = set()
 
-    def check(self, user: Hashable) -> Admission:
-        """Count an update from `user` if the window has room; else WARN once, then DROP."""
-        if self._window.retry_after(user) is None:
+    def check(self, user: Hashable) -> tuple[Admission, float]:
+        """Count an update from `user` if the window has room (ALLOW, 0); else WARN once,
+        then DROP, with the seconds until the window has room again."""
+        wait = self._window.retry_after(user)
+        if wait is None:
             self._warned.discard(user)
-            return Admission.ALLOW
+            return Admission.ALLOW, 0.0
         if user in self._warned:
-            return Admission.DROP
+            return Admission.DROP, wait
         if len(self._warned) >= len(self._window):
             # Users the window has forgotten need no reminder that they were warned.
             self._warned = {u for u in self._warned if u in self._window}
         self._warned.add(user)
-        return Admission.WARN
+        return Admission.WARN, wait
 
     def __len__(self) -> int:
         """How many users are remembered (those active within the last window or so)."""

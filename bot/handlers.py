@@ -9,6 +9,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import math
 
 from telegram import InlineQueryResultsButton, Message, Update
 from telegram.constants import ChatAction, ChatType
@@ -48,10 +49,15 @@ async def guard(update: Update, context: BotContext) -> None:
     if message is not None and not is_addressed(message):
         return
     sender = user.id if user else chat.id if chat else None
-    admission = shared.limit.check(sender) if sender is not None else Admission.ALLOW
+    if sender is None:
+        return
+    # Presses and questions are counted apart: pressing Other, Whole and Cite after each
+    # answer must not use up the questions.
+    limit = shared.presses if update.callback_query is not None else shared.questions
+    admission, wait = limit.check(sender)
     if admission is not Admission.ALLOW:
         shared.stats.limited += 1
-        await _slow_down(update, context, admission)
+        await _slow_down(update, context, admission, limit.per_minute, math.ceil(wait))
         raise ApplicationHandlerStop
 
 
@@ -221,17 +227,22 @@ async def _refuse(update: Update, context: BotContext) -> None:
         await message.reply_text(render.notice(texts.private_bot))
 
 
-async def _slow_down(update: Update, context: BotContext, admission: Admission) -> None:
-    """Ask a user over the rate limit to wait; by message only the first time."""
+async def _slow_down(
+    update: Update, context: BotContext, admission: Admission, limit: int, seconds: int
+) -> None:
+    """Ask a user over a rate limit to wait, saying for how long; by message only the first
+    time."""
     # A notice for every further message would be the very flood the limit stops. Queries
     # must be answered anyway (a button spins until then), and their answers are no messages.
-    texts, limit = context.texts, context.shared.config.bot.questions_per_minute
+    texts = context.texts
     if update.callback_query is not None:
-        await update.callback_query.answer(texts.slow_down.format(limit=limit))
+        await update.callback_query.answer(
+            texts.slow_down_presses.format(limit=limit, seconds=seconds)
+        )
     elif update.inline_query is not None:
         button = InlineQueryResultsButton(texts.slow_down_button, start_parameter="help")
         await update.inline_query.answer(
             [], cache_time=INLINE_CACHE_SECONDS, is_personal=True, button=button
         )
     elif update.effective_message is not None and admission is Admission.WARN:
-        await update.effective_message.reply_text(render.slow_down(limit, texts))
+        await update.effective_message.reply_text(render.slow_down(limit, seconds, texts))

@@ -152,10 +152,68 @@ def shorten(text: str, limit: int) -> str:
     text = " ".join(text.split())
     if len(text) <= limit:
         return text
-    cut = text[: limit - 1]
+    cut = text[: max(limit - 1, 0)]
     if " " in cut:
         cut = cut.rsplit(" ", 1)[0]
     return cut.rstrip(" ,;:—-") + ELLIPSIS
+
+
+def sentences(text: str) -> list[str]:
+    """The sentences of `text`, each with the space after it: joined, they give it back."""
+    return _split_after(_SENTENCE_END, text)
+
+
+def excerpt(text: str, keep: str | None, limit: int) -> str:
+    """`text` whole if it fits in `limit` characters; else the sentence holding `keep`
+    whole, and as many sentences after and before it as fit, an ellipsis where text is left
+    out (without `keep`, the beginning, cut at a word)."""
+    if len(text) <= limit:
+        return text
+    parts = sentences(text)
+    at = next((i for i, s in enumerate(parts) if keep and keep.strip() and keep.strip() in s), None)
+    if at is None:  # nothing to keep whole: the beginning, cut at a word
+        return shorten(text, limit)
+    if len(parts[at]) > limit:  # one sentence over the limit: `keep`, and words around it
+        body, cut_before, cut_after = _around(parts[at], keep or "", limit)
+        return _marked(body, at > 0 or cut_before, at < len(parts) - 1 or cut_after)
+    start, end = at, at + 1
+    while True:
+        grown = False
+        for candidate in ((start, end + 1), (start - 1, end)):
+            if candidate[0] < 0 or candidate[1] > len(parts):
+                continue
+            size = len("".join(parts[candidate[0] : candidate[1]])) + 4  # the ellipses
+            if size <= limit:
+                start, end, grown = *candidate, True
+                break
+        if not grown:
+            break
+    return _marked("".join(parts[start:end]).strip(), start > 0, end < len(parts))
+
+
+def _marked(body: str, before: bool, after: bool) -> str:
+    """`body` with an ellipsis where text is left out before or after it."""
+    return f"{ELLIPSIS} " * before + body + f" {ELLIPSIS}" * after
+
+
+def _around(sentence: str, keep: str, limit: int) -> tuple[str, bool, bool]:
+    """`keep` whole, with as many of the words before and after it in `sentence` as fit;
+    and whether words were left out before it, and after."""
+    at = sentence.find(keep)
+    before, after = sentence[:at].split(), sentence[at + len(keep) :].split()
+    head: list[str] = []
+    tail: list[str] = []
+    size = len(keep) + 4
+    while before or after:
+        for words, side in ((after, tail), (before, head)):
+            if words and size + len(words[0 if side is tail else -1]) + 1 <= limit:
+                word = words.pop(0) if side is tail else words.pop()
+                side.append(word) if side is tail else side.insert(0, word)
+                size += len(word) + 1
+                break
+        else:
+            break
+    return " ".join([*head, keep.strip(), *tail]), bool(before), bool(after)
 
 
 def lines(*rows: Sequence[Span]) -> Block:

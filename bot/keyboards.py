@@ -23,6 +23,7 @@ from records import Hit, Paragraph
 from service.replies import Reply
 from service.snapshot import Snapshot
 
+from . import render
 from .html import shorten
 from .texts import Texts
 
@@ -39,6 +40,7 @@ class Action(StrEnum):
     TOPIC = "t"  # t:<paragraph>: an interviewer question offered for one not covered
     WHOLE = "w"  # w:<paragraph>: every paragraph of the interview answer
     CITE = "c"  # c:<paragraph>: the paragraph as a quotation to paste
+    CITE_WHOLE = "q"  # q:<paragraph>: the whole answer it belongs to, as a quotation
     UP = "u"  # u:<record>: 👍 on a logged reply
     DOWN = "d"  # d:<record>: 👎 on it, which offers the other answers
     PREFERRED = "p"  # p:<record>:<paragraph>: one of those, opened: the better answer
@@ -129,14 +131,15 @@ def _fits(record: str) -> bool:
     return len(callback_data(Action.PREFERRED, record=record).encode()) <= MAX_CALLBACK_BYTES // 2
 
 
-def topic_label(paragraph: Paragraph, snapshot: Snapshot) -> str:
-    """The short topic label of the interviewer question `paragraph` answers."""
-    return shorten(snapshot.corpus.label(paragraph), LABEL_CHARS)
+def topic_label(paragraph: Paragraph, snapshot: Snapshot, texts: Texts) -> str:
+    """The short topic label of the interviewer question `paragraph` answers, in the
+    interface's language when the interview has it."""
+    return shorten(snapshot.corpus.label(paragraph, texts.language_code), LABEL_CHARS)
 
 
-def item_label(paragraph: Paragraph, snapshot: Snapshot) -> str:
+def item_label(paragraph: Paragraph, snapshot: Snapshot, texts: Texts) -> str:
     """A button that opens one paragraph: its topic, and its place when its answer has more."""
-    label = topic_label(paragraph, snapshot)
+    label = topic_label(paragraph, snapshot, texts)
     return f"{label} · {paragraph.position}/{paragraph.count}" if paragraph.count > 1 else label
 
 
@@ -153,7 +156,7 @@ def answer_keyboard(
     """Under a paragraph: the other hits (unless it answers no question of the user's), the
     whole interview answer if it has more, the quotation, and feedback when logged."""
     first = [_button(texts.other_answers, Action.OTHERS, paragraph)] if others else []
-    if paragraph.count > 1:
+    if render.shortened(paragraph):
         first.append(_button(texts.whole_answer, Action.WHOLE, paragraph))
     second = [_button(texts.cite, Action.CITE, paragraph), *_feedback(record)]
     return InlineKeyboardMarkup([row for row in (first, second) if row])
@@ -164,19 +167,29 @@ def passages_keyboard(reply: Reply, texts: Texts) -> InlineKeyboardMarkup:
     feedback when logged."""
     seen: set[tuple[str, int]] = set()
     rows = []
+    # A quotation of each passage, numbered as the message numbers them.
+    cites = [
+        _button(f"{texts.cite} {number}", Action.CITE, hit.paragraph)
+        for number, hit in enumerate(reply.passages, 1)
+    ]
     for hit in reply.passages:
         paragraph = hit.paragraph
         if (paragraph.document_id, paragraph.answer_no) in seen:
             continue
         seen.add((paragraph.document_id, paragraph.answer_no))
-        label = texts.whole_answer_of.format(label=topic_label(paragraph, reply.snapshot))
+        label = texts.whole_answer_of.format(label=topic_label(paragraph, reply.snapshot, texts))
         rows.append([_button(label, Action.WHOLE, paragraph)])
     feedback = _feedback(reply.record_id)
-    return InlineKeyboardMarkup([*rows, *([feedback] if feedback else [])])
+    return InlineKeyboardMarkup([*rows, cites, *([feedback] if feedback else [])])
+
+
+def whole_answer_keyboard(paragraph: Paragraph, texts: Texts) -> InlineKeyboardMarkup:
+    """Under a whole answer: its quotation."""
+    return InlineKeyboardMarkup([[_button(texts.cite, Action.CITE_WHOLE, paragraph)]])
 
 
 def choices_keyboard(
-    hits: Sequence[Hit], snapshot: Snapshot, record: str | None = None
+    hits: Sequence[Hit], snapshot: Snapshot, texts: Texts, record: str | None = None
 ) -> InlineKeyboardMarkup:
     """One row a hit, labelled with what it opens, in the order of the list above. With a
     record (after 👎), opening one tells the question log it was the better answer."""
@@ -184,17 +197,19 @@ def choices_keyboard(
     kept = record if action is Action.PREFERRED else None
     return InlineKeyboardMarkup(
         [
-            [_button(item_label(hit.paragraph, snapshot), action, hit.paragraph, kept)]
+            [_button(item_label(hit.paragraph, snapshot, texts), action, hit.paragraph, kept)]
             for hit in hits
         ]
     )
 
 
-def topics_keyboard(nearest: Sequence[Hit], snapshot: Snapshot) -> InlineKeyboardMarkup:
+def topics_keyboard(
+    nearest: Sequence[Hit], snapshot: Snapshot, texts: Texts
+) -> InlineKeyboardMarkup:
     """One row a nearest interviewer question, labelled with its topic."""
     return InlineKeyboardMarkup(
         [
-            [_button(topic_label(hit.paragraph, snapshot), Action.TOPIC, hit.paragraph)]
+            [_button(topic_label(hit.paragraph, snapshot, texts), Action.TOPIC, hit.paragraph)]
             for hit in nearest
         ]
     )

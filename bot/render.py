@@ -25,7 +25,7 @@ from service.replies import Reply
 from service.report import Report
 from service.snapshot import Snapshot
 
-from .html import Block, Span, lines, one_message, pack, shorten
+from .html import ELLIPSIS, Block, Span, excerpt, lines, one_message, pack, sentences, shorten
 from .texts import Texts
 
 if TYPE_CHECKING:
@@ -35,6 +35,10 @@ if TYPE_CHECKING:
 # four alternatives and their title fit one phone screen (about 1,000 characters).
 SNIPPET_CHARS = 160
 QUERY_CHARS = 80
+# An answer fits a phone screen: the interviewee's words first, the sentence that answers
+# kept whole, the interviewer's question cut to its first sentence ("Whole answer" has all).
+ANSWER_CHARS = 700
+QUESTION_CHARS = 160
 
 
 def _position(paragraph: Paragraph, texts: Texts) -> str:
@@ -43,15 +47,36 @@ def _position(paragraph: Paragraph, texts: Texts) -> str:
 
 def _named(paragraph: Paragraph, snapshot: Snapshot, texts: Texts) -> list[Span]:
     """The topic label in bold, and the paragraph's place in its answer when it has several."""
-    spans = [Span(snapshot.corpus.label(paragraph), "b")]
+    spans = [Span(snapshot.corpus.label(paragraph, texts.language_code), "b")]
     if paragraph.count > 1:
         spans.append(Span(f" · {_position(paragraph, texts)}"))
     return spans
 
 
-def _asked(paragraph: Paragraph, citation: Citation, texts: Texts) -> list[Span]:
+def _asked(
+    paragraph: Paragraph, citation: Citation, texts: Texts, *, whole: bool = True
+) -> list[Span]:
+    """Who asked what: the whole question, or (under an answer) its first sentence."""
     who = texts.question_by.format(asker=citation.asker) if citation.asker else texts.question
-    return [Span(f"{who}: {paragraph.question}", "i")]
+    question = paragraph.question if whole else first_sentence(paragraph.question)
+    return [Span(f"{who}: {question}", "i")]
+
+
+def first_sentence(question: str) -> str:
+    """An interviewer's question cut to its first sentence, and to QUESTION_CHARS."""
+    (first, *rest) = sentences(" ".join(question.split())) or [question]
+    cut = shorten(first, QUESTION_CHARS)
+    return cut if not rest or cut.endswith(ELLIPSIS) else f"{cut.rstrip()} {ELLIPSIS}"
+
+
+def shortened(paragraph: Paragraph) -> bool:
+    """Whether an answer shows less than the paragraph and its whole question: then "Whole
+    answer" offers them even when the answer has one paragraph."""
+    return (
+        paragraph.count > 1
+        or first_sentence(paragraph.question) != paragraph.question
+        or len(paragraph.text) > ANSWER_CHARS // 2
+    )
 
 
 def _speaker(citation: Citation, texts: Texts) -> list[Span]:
@@ -68,8 +93,11 @@ def _highlighted(text: str, highlight: str | None) -> list[Span]:
     return [Span(text[:start]), Span(highlight, "b"), Span(text[end:])]
 
 
-def _sources(paragraphs: Sequence[Paragraph], snapshot: Snapshot, texts: Texts) -> Block:
-    """One citation line a document: who said it, where and when, and the paragraph ids."""
+def _sources(
+    paragraphs: Sequence[Paragraph], snapshot: Snapshot, texts: Texts, *, speaker: bool = True
+) -> Block:
+    """One citation line a document: who said it (unless the reply named them already),
+    where and when, and the paragraph ids."""
     by_document: dict[str, list[Paragraph]] = {}
     for paragraph in paragraphs:
         by_document.setdefault(paragraph.document_id, []).append(paragraph)
@@ -77,7 +105,8 @@ def _sources(paragraphs: Sequence[Paragraph], snapshot: Snapshot, texts: Texts) 
     for document_id, cited in by_document.items():
         citation = cite(cited[0], snapshot.corpus.document(document_id))
         ids = ", ".join(p.id for p in cited)
-        rows.append([Span(texts.source.format(source=f"{citation.source} ({ids})"))])
+        source = citation.source if speaker else citation.origin
+        rows.append([Span(texts.source.format(source=f"{source} ({ids})"))])
     return lines(*rows)
 
 
@@ -98,12 +127,15 @@ def _paragraph_blocks(
     highlight: str | None = None,
     caveat: str | None = None,
 ) -> list[Block]:
+    """An answer: its topic, who said it (once), their words with the sentence closest to
+    the question in bold, then what they were asked, and where it was published."""
     citation = cite(paragraph, snapshot.corpus.document(paragraph.document_id))
     return [
         *([[Span(caveat, "i")]] if caveat else []),
-        lines(_named(paragraph, snapshot, texts), _asked(paragraph, citation, texts)),
+        _named(paragraph, snapshot, texts),
         lines(_speaker(citation, texts), _highlighted(text, highlight)),
-        _sources([paragraph], snapshot, texts),
+        _asked(paragraph, citation, texts, whole=False),
+        _sources([paragraph], snapshot, texts, speaker=False),
         *_note(texts),
     ]
 
@@ -111,9 +143,20 @@ def _paragraph_blocks(
 def paragraph(
     shown: Paragraph, snapshot: Snapshot, texts: Texts, highlight: str | None = None
 ) -> list[str]:
-    """One paragraph as an answer: its topic, the interviewer's question, the interviewee's
-    words with the sentence closest to the question (`highlight`) in bold, the citation."""
-    return pack(_paragraph_blocks(shown, snapshot, texts, shown.text, highlight))
+    """One paragraph as an answer, within ANSWER_CHARS: the paragraph whole when it fits,
+    else the sentence closest to the question (`highlight`) whole with what fits around
+    it; "Whole answer" has the rest."""
+    # A few characters to spare: Telegram trims and joins what `_visible_length` counts.
+    frame = _visible_length(_paragraph_blocks(shown, snapshot, texts, "", highlight)) + 4
+    # Never less than a quarter of the room: long labels or headlines do not hide the answer.
+    room = max(ANSWER_CHARS - frame, ANSWER_CHARS // 4, len(highlight or ""))
+    text = excerpt(shown.text, highlight, room)
+    return pack(_paragraph_blocks(shown, snapshot, texts, text, highlight))
+
+
+def _visible_length(blocks: Sequence[Block]) -> int:
+    """The characters the blocks show, separators included."""
+    return sum(len(span.text) for block in blocks for span in block) + 2 * (len(blocks) - 1)
 
 
 def whole_answer(paragraphs: Sequence[Paragraph], snapshot: Snapshot, texts: Texts) -> list[str]:
@@ -122,7 +165,10 @@ def whole_answer(paragraphs: Sequence[Paragraph], snapshot: Snapshot, texts: Tex
     citation = cite(first, snapshot.corpus.document(first.document_id))
     return pack(
         [
-            lines([Span(snapshot.corpus.label(first), "b")], _asked(first, citation, texts)),
+            lines(
+                [Span(snapshot.corpus.label(first, texts.language_code), "b")],
+                _asked(first, citation, texts),
+            ),
             lines(_speaker(citation, texts), [Span(first.text)]),
             *([Span(p.text)] for p in paragraphs[1:]),
             _sources(paragraphs, snapshot, texts),
@@ -131,9 +177,13 @@ def whole_answer(paragraphs: Sequence[Paragraph], snapshot: Snapshot, texts: Tex
     )
 
 
-def _passage(hit: Hit, snapshot: Snapshot, texts: Texts) -> Block:
-    """A passage in a list: its topic label and place, and its best sentence in quotes."""
-    return lines(_named(hit.paragraph, snapshot, texts), [_quoted(hit.highlight, texts)])
+def _passage(hit: Hit, snapshot: Snapshot, texts: Texts, number: int | None = None) -> Block:
+    """A passage in a list: its topic label and place (numbered, when its buttons are),
+    and its best sentence in quotes."""
+    named = _named(hit.paragraph, snapshot, texts)
+    if number is not None:
+        named = [Span(f"{number}. "), *named]
+    return lines(named, [_quoted(hit.highlight, texts)])
 
 
 def uncertain(reply: Reply, texts: Texts) -> list[str]:
@@ -143,7 +193,7 @@ def uncertain(reply: Reply, texts: Texts) -> list[str]:
         [
             *([Span(said)] for said in _unmentioned(reply, texts)),
             [Span(texts.uncertain, "i")],
-            *(_passage(hit, snapshot, texts) for hit in reply.passages),
+            *(_passage(hit, snapshot, texts, n) for n, hit in enumerate(reply.passages, 1)),
             _sources([hit.paragraph for hit in reply.passages], snapshot, texts),
             *_note(texts),
         ]
@@ -196,7 +246,8 @@ def not_covered(reply: Reply, texts: Texts) -> list[str]:
     ]
     blocks: list[Block] = [[Span(said[0])]]
     if reply.nearest_questions:
-        blocks += [[Span(texts.nearest_questions)], *_note(texts)]
+        # The note says the buttons below are in Russian: it goes right above them.
+        blocks += [*_note(texts), [Span(texts.nearest_questions)]]
     return pack(blocks)
 
 
@@ -209,11 +260,17 @@ def other_answers(
     return pack([title, *(_passage(hit, snapshot, texts) for hit in hits), *_note(texts)])
 
 
-def quotation(shown: Paragraph, snapshot: Snapshot, texts: Texts) -> list[str]:
-    """The paragraph in quotes and its source, as plain text to copy and paste; what the
-    source does not record is said so in the user's language."""
+def quotation(
+    shown: Paragraph, snapshot: Snapshot, texts: Texts, *, whole: bool = False
+) -> list[str]:
+    """The paragraph (or, `whole`, its whole answer) in quotes and its source, as plain
+    text to copy and paste; what the source does not record is said so in the user's
+    language."""
     citation = cite(shown, snapshot.corpus.document(shown.document_id))
-    return pack([[Span(citation.quotation(shown.text, texts.language_code or "ru"))]])
+    quoted = snapshot.corpus.answer(shown) if whole else (shown,)
+    text = " ".join(p.text for p in quoted)
+    reference = f"{quoted[0].id}–{quoted[-1].id}" if len(quoted) > 1 else None
+    return pack([[Span(citation.quotation(text, texts.language_code or "ru", reference))]])
 
 
 def inline_results(reply: Reply, texts: Texts) -> list[InlineQueryResultArticle]:
@@ -230,7 +287,7 @@ def inline_results(reply: Reply, texts: Texts) -> list[InlineQueryResultArticle]
 def _inline_article(
     hit: Hit, snapshot: Snapshot, texts: Texts, caveat: str | None
 ) -> InlineQueryResultArticle:
-    shown, label = hit.paragraph, snapshot.corpus.label(hit.paragraph)
+    shown, label = hit.paragraph, snapshot.corpus.label(hit.paragraph, texts.language_code)
 
     def blocks(text: str) -> list[Block]:
         return _paragraph_blocks(shown, snapshot, texts, text, hit.highlight, caveat)
@@ -361,5 +418,5 @@ def reload_failed(error: str, texts: Texts) -> str:
     return notice(texts.reload_failed.format(error=error))
 
 
-def slow_down(limit: int, texts: Texts) -> str:
-    return notice(texts.slow_down.format(limit=limit))
+def slow_down(limit: int, seconds: int, texts: Texts) -> str:
+    return notice(texts.slow_down.format(limit=limit, seconds=seconds))

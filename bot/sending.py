@@ -53,7 +53,7 @@ async def send_reply(to: Message, reply: Reply, texts: Texts) -> None:
     else:
         chunks = render.not_covered(reply, texts)
         nearest = reply.nearest_questions
-        markup = keyboards.topics_keyboard(nearest, snapshot) if nearest else None
+        markup = keyboards.topics_keyboard(nearest, snapshot, texts) if nearest else None
     await send(to, chunks, markup, quote=True)
 
 

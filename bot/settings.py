@@ -20,13 +20,19 @@ class TelegramSettings:
 
 @dataclass(frozen=True)
 class BotSettings:
+    # Messages and inline queries, each a search.
     questions_per_minute: int = 20
+    # Button presses: most open what was already found, so they get more room.
+    presses_per_minute: int = 60
     allowed_chats: tuple[int, ...] = ()
     admins: tuple[int, ...] = ()
     # The largest file or page an administrator may add as an interview, in MB.
     max_upload_mb: int = 10
 
     def __post_init__(self) -> None:
+        for name in ("questions_per_minute", "presses_per_minute"):
+            if getattr(self, name) < 0:
+                raise ValueError(f"bot.{name} must be 0 (no limit) or more")
         if self.max_upload_mb < 1:
             raise ValueError(f"bot.max_upload_mb must be at least 1, got {self.max_upload_mb}")
 

@@ -69,7 +69,8 @@ class Texts:
     unknown_command: str
     stale: str
     error: str
-    slow_down: str  # {limit}
+    slow_down: str  # {limit} {seconds}
+    slow_down_presses: str  # {limit} {seconds}; a toast: at most 200 characters
     slow_down_button: str  # an inline-mode button: at most 64 characters
     private_bot: str
     not_allowed: str
@@ -184,8 +185,10 @@ RUSSIAN = Texts(
     unknown_command="Такой команды нет. Список команд — /help.",
     stale="Этот ответ больше недоступен. Задайте вопрос заново.",
     error="Что-то пошло не так. Попробуйте ещё раз чуть позже.",
-    slow_down="Слишком много вопросов: не больше {limit} в минуту. Подождите немного, "
-    "и я снова отвечу.",
+    slow_down="Слишком много вопросов: не больше {limit} в минуту. Следующий вопрос можно "
+    "задать через {seconds} с.",
+    slow_down_presses="Слишком много нажатий: не больше {limit} в минуту. Нажмите снова "
+    "через {seconds} с.",
     slow_down_button="Слишком много вопросов — подождите минуту",
     private_bot="Это закрытый бот: он отвечает только в чатах, для которых его настроили.",
     not_allowed="Эта команда только для администраторов бота.",
@@ -307,8 +310,9 @@ ENGLISH = Texts(
     unknown_command="There is no such command. See /help.",
     stale="This answer is no longer available. Please ask again.",
     error="Something went wrong. Please try again a little later.",
-    slow_down="Too many questions: at most {limit} a minute. Wait a little and I will "
-    "answer again.",
+    slow_down="Too many questions: at most {limit} a minute. You can ask again in {seconds} s.",
+    slow_down_presses="Too many button presses: at most {limit} a minute. Press again in "
+    "{seconds} s.",
     slow_down_button="Too many questions: please wait a minute",
     private_bot="This is a private bot: it only answers in the chats it was set up for.",
     not_allowed="This command is for the bot's administrators only.",
@@ -428,8 +432,10 @@ KAZAKH = Texts(
     unknown_command="Мұндай команда жоқ. Командалар тізімі — /help.",
     stale="Бұл жауап енді қолжетімсіз. Сұрағыңызды қайта қойыңыз.",
     error="Бірдеңе дұрыс болмады. Сәлден соң қайталап көріңіз.",
-    slow_down="Сұрақ тым көп: минутына ең көбі {limit} сұрақ. Біраз күтіңіз, сосын қайта "
-    "жауап беремін.",
+    slow_down="Сұрақ тым көп: минутына ең көбі {limit} сұрақ. Келесі сұрақты {seconds} "
+    "секундтан кейін қоя аласыз.",
+    slow_down_presses="Батырма тым көп басылды: минутына ең көбі {limit}. {seconds} "
+    "секундтан кейін қайта басыңыз.",
     slow_down_button="Сұрақ тым көп — бір минут күтіңіз",
     private_bot="Бұл жабық бот: ол тек өзі бапталған чаттарда жауап береді.",
     not_allowed="Бұл команда тек бот әкімшілеріне арналған.",

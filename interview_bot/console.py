@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import re
+import shutil
 import sys
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from typing import TYPE_CHECKING
 
 import click
@@ -19,6 +21,8 @@ if TYPE_CHECKING:
 REFUSED = 2
 HELP = frozenset({"/help", "help", "?"})
 QUIT = frozenset({"/quit", "/exit", "quit", "exit"})
+# What reads as a command, not a question: a slash and one word.
+COMMAND = re.compile(r"/\w+")
 
 
 @click.command()
@@ -27,12 +31,20 @@ QUIT = frozenset({"/quit", "/exit", "quit", "exit"})
 @click.argument("question", nargs=-1)
 @click.pass_context
 def ask(ctx: click.Context, as_json: bool, top_k: int | None, question: tuple[str, ...]) -> None:
-    """Answer QUESTION (its words joined), or each line of stdin when none is given.
+    """Answer QUESTION (its words joined), or each line of stdin when none is given
+    (blank lines skipped).
 
     An empty or over-long question is refused (exit status 2) before the model loads.
     """
+    if not question and sys.stdin.isatty():
+        # Nobody is piping questions in: waiting for stdin would look like a hang.
+        raise click.UsageError(
+            'Give a question, as in: interview-bot ask "Когда подпишут договор?"\n'
+            "or pipe questions in, one a line: interview-bot ask < questions.txt",
+            ctx,
+        )
     settings = _settings(ctx)
-    lines: Iterable[str] = [" ".join(question)] if question else sys.stdin
+    lines: Iterable[str] = [" ".join(question)] if question else _filled(sys.stdin)
     service: AnswerService | None = None
     refused = False
     for line in lines:
@@ -60,6 +72,12 @@ def ask(ctx: click.Context, as_json: bool, top_k: int | None, question: tuple[st
         ctx.exit(REFUSED)
 
 
+def _filled(lines: Iterable[str]) -> Iterator[str]:
+    """The lines with words in them: a blank line in a file of questions is a gap between
+    them, not an empty question."""
+    return (line for line in lines if line.strip())
+
+
 @click.command()
 @click.pass_context
 def chat(ctx: click.Context) -> None:
@@ -71,7 +89,8 @@ def chat(ctx: click.Context) -> None:
     settings = _settings(ctx)
     click.echo("Loading the model and the index...", err=True)
     service = AnswerService.open(settings)
-    click.echo(render.chat_banner(service.snapshot.corpus.documents))
+    width = shutil.get_terminal_size().columns
+    click.echo(render.chat_banner(service.snapshot.corpus.documents, width))
     while True:
         try:
             line = input("? ").strip()
@@ -83,6 +102,9 @@ def chat(ctx: click.Context) -> None:
             return
         if line.casefold() in HELP:
             click.echo(render.CHAT_HELP)
+            continue
+        if COMMAND.fullmatch(line):
+            click.echo(f"There is no command {line}.\n{render.CHAT_HELP}")
             continue
         if not line:
             continue

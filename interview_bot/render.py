@@ -25,9 +25,12 @@ SNIPPET_CHARS = 180
 INDENT = "   "
 
 
-def chat_banner(documents: Sequence[Document]) -> str:
+def chat_banner(documents: Sequence[Document], width: int = 88) -> str:
+    """What the chat knows, wrapped at words to the terminal's width."""
     titles = ", ".join(d.name for d in documents)
-    return f"Ask about: {titles}\n/help for help, /quit to leave.\n"
+    return "\n".join(
+        [*_wrapped(f"Ask about: {titles}", width), "/help for help, /quit to leave.\n"]
+    )
 
 
 def reply_text(reply: Reply, width: int = 88) -> str:

@@ -7,7 +7,7 @@ question log stores their decision. Every other package may import this one; it 
 none of them.
 """
 
-from records.corpus import Document, Paragraph
+from records.corpus import Document, Paragraph, TranslatedTopics
 from records.errors import UserError
 from records.replies import Decision, FrontEnd, Hit, Reason, Vote
 
@@ -18,6 +18,7 @@ __all__ = [
     "Hit",
     "Paragraph",
     "Reason",
+    "TranslatedTopics",
     "UserError",
     "Vote",
 ]

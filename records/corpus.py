@@ -9,6 +9,13 @@ from pydantic import Field
 from records.base import Record
 
 
+class TranslatedTopics(Record):
+    """An interview's topic labels in another language, in the order of its questions."""
+
+    language: str = Field(description="a language code, such as en or kk")
+    topics: tuple[str, ...]
+
+
 class Document(Record):
     """One interview: what its sidecar says about it. Nothing unknown is filled in."""
 
@@ -28,6 +35,11 @@ class Document(Record):
         description="a short label for each interviewer question, in order (given by the "
         "sidecar, or derived from the question when the index is built)",
     )
+    translated_topics: tuple[TranslatedTopics, ...] = Field(
+        default=(),
+        description="the labels in other languages (the sidecar's topics_en, topics_kk, "
+        "...); a question without one there keeps its own label",
+    )
     # Where the server keeps its files is nobody's business: never serialised.
     path: Path | None = Field(default=None, exclude=True)
 
@@ -36,8 +48,13 @@ class Document(Record):
         """What lists call it: the headline, else the description, else the file name."""
         return self.title or self.description or self.id
 
-    def topic(self, answer_no: int) -> str:
-        """The label of the interviewer question `answer_no` (1-based)."""
+    def topic(self, answer_no: int, language: str | None = None) -> str:
+        """The label of the interviewer question `answer_no` (1-based), in `language` when
+        the sidecar gives one."""
+        wanted = language or self.language
+        translated = next((t.topics for t in self.translated_topics if t.language == wanted), ())
+        if answer_no <= len(translated):
+            return translated[answer_no - 1]
         return self.topics[answer_no - 1]
 
 

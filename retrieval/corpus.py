@@ -28,7 +28,7 @@ from functools import cached_property
 from pathlib import Path
 from typing import Any
 
-from records import Document, Paragraph, UserError
+from records import Document, Paragraph, TranslatedTopics, UserError
 
 MAX_PARAGRAPH_CHARS = 20_000
 # A topic labels a button: it must fit on one.
@@ -51,7 +51,10 @@ _SIDECAR_FIELDS = (
     "source_url",
     "language",
     "topics",
+    "topics_<language>",
 )
+# topics_en, topics_kk, ...: the labels in the language of an interface.
+_TRANSLATED_TOPICS = re.compile(r"topics_([a-z]{2,3})")
 
 
 def _one_line(text: str) -> str:
@@ -92,9 +95,10 @@ class Corpus:
         """Every paragraph of the interview answer `paragraph` belongs to, in order."""
         return self._answers[paragraph.answer_key]
 
-    def label(self, paragraph: Paragraph) -> str:
-        """The topic label of the interviewer question `paragraph` answers."""
-        return self.document(paragraph.document_id).topic(paragraph.answer_no)
+    def label(self, paragraph: Paragraph, language: str | None = None) -> str:
+        """The topic label of the interviewer question `paragraph` answers, in `language`
+        when its sidecar gives one (else in the interview's own)."""
+        return self.document(paragraph.document_id).topic(paragraph.answer_no, language)
 
     def questions(self, document: Document) -> int:
         """How many interviewer questions `document` has."""
@@ -210,7 +214,13 @@ def _parse(
 ) -> tuple[Document, tuple[Paragraph, ...]]:
     metadata = {} if sidecar_data is None else _metadata(sidecar, sidecar_data)
     topics = metadata.pop("topics", ())
-    document = Document(id=path.stem, path=path, topics=tuple(topics), **metadata)
+    translated = tuple(
+        TranslatedTopics(language=name.removeprefix("topics_"), topics=metadata.pop(name))
+        for name in [k for k in metadata if k.startswith("topics_")]
+    )
+    document = Document(
+        id=path.stem, path=path, topics=tuple(topics), translated_topics=translated, **metadata
+    )
     parser = _Parser(path)
     for number, line in _lines(_decode(path, data)):
         parser.feed(number, line)
@@ -218,9 +228,13 @@ def _parse(
     questions = paragraphs[-1].answer_no
     # Fewer labels than questions is a question added since the sidecar was written: the
     # index derives the missing labels. More cannot be matched to the questions.
-    if len(topics) > questions:
-        reason = f"'topics' has {len(topics)} labels, {path.name} has {questions} questions"
-        raise CorpusError(sidecar, None, reason)
+    for name, given in [
+        ("topics", topics),
+        *((f"topics_{t.language}", t.topics) for t in translated),
+    ]:
+        if len(given) > questions:
+            reason = f"'{name}' has {len(given)} labels, {path.name} has {questions} questions"
+            raise CorpusError(sidecar, None, reason)
     return document, paragraphs
 
 
@@ -360,6 +374,9 @@ def _metadata(path: Path, data: bytes) -> dict[str, Any]:
         raise CorpusError(path, int(position[1]), reason) from e
     metadata: dict[str, Any] = {}
     for name, value in table.items():
+        if _TRANSLATED_TOPICS.fullmatch(name):
+            metadata[name] = _topics(path, value, name)
+            continue
         if name not in _SIDECAR_FIELDS:
             raise CorpusError(
                 path, None, f"unknown field '{name}'; expected one of {', '.join(_SIDECAR_FIELDS)}"
@@ -368,7 +385,7 @@ def _metadata(path: Path, data: bytes) -> dict[str, Any]:
         if name == "date" and type(value) is dt.date:
             value = value.isoformat()
         if name == "topics":
-            metadata[name] = _topics(path, value)
+            metadata[name] = _topics(path, value, name)
             continue
         _check_text(path, name, value)
         if name == "date":
@@ -389,13 +406,13 @@ def _check_text(path: Path, name: str, value: object) -> None:
         raise CorpusError(path, None, f"field '{name}' is empty; leave it out instead")
 
 
-def _topics(path: Path, value: object) -> list[str]:
+def _topics(path: Path, value: object, name: str) -> list[str]:
     if not isinstance(value, list):
         kind = type(value).__name__
-        raise CorpusError(path, None, f"field 'topics' must be a list of strings, not {kind}")
+        raise CorpusError(path, None, f"field '{name}' must be a list of strings, not {kind}")
     for number, topic in enumerate(value, 1):
-        _check_text(path, f"topics[{number}]", topic)
+        _check_text(path, f"{name}[{number}]", topic)
         if len(topic) > MAX_TOPIC_CHARS:
-            reason = f"topics[{number}] is {len(topic)} characters; at most {MAX_TOPIC_CHARS}"
+            reason = f"{name}[{number}] is {len(topic)} characters; at most {MAX_TOPIC_CHARS}"
             raise CorpusError(path, None, reason)
     return [" ".join(topic.split()) for topic in value]

@@ -55,9 +55,13 @@ class Citation(Record):
     def source(self) -> str:
         """Interviewee, headline (else what the interview is), outlet, date, link: the parts
         that are known, in that order."""
+        return ", ".join(p for p in (self.speaker, self.origin) if p)
+
+    @property
+    def origin(self) -> str:
+        """The source without who said it, for replies that name the speaker already."""
         named = f"«{self.title}»" if self.title else self.description
-        parts = [self.speaker, named, self.outlet, self.date, self.url]
-        return ", ".join(p for p in parts if p)
+        return ", ".join(p for p in (named, self.outlet, self.date, self.url) if p)
 
     def quotation(self, text: str, language: str = "ru", reference: str | None = None) -> str:
         """`text` in quotes, who said it, the headline, outlet, date and link, each part the

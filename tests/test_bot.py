@@ -24,7 +24,7 @@ from bot.application import ALLOWED_UPDATES, BotApplication, Webhook, build_appl
 from bot.context import shared_of
 from bot.html import shorten
 from bot.keyboards import item_label
-from bot.render import QUERY_CHARS, SNIPPET_CHARS
+from bot.render import QUERY_CHARS, SNIPPET_CHARS, first_sentence
 from bot.texts import ENGLISH, KAZAKH, LANGUAGES, RUSSIAN
 from interview_bot.cli import cli
 from questionlog.schema import feedback, questions
@@ -145,18 +145,39 @@ async def toast(tg: FakeTelegram, data: str, message: Json, **options: Any) -> s
 
 
 def heading(service: AnswerService, paragraph: Paragraph, texts: Any = RUSSIAN) -> str:
-    """How an answer starts: its topic and place, then who asked what."""
+    """How an answer starts: its topic and place."""
     place = texts.position.format(n=paragraph.position, m=paragraph.count)
-    label = service.snapshot.corpus.label(paragraph)
-    return f"{label} · {place}\n{texts.question}: {paragraph.question}"
+    return f"{service.snapshot.corpus.label(paragraph, texts.language_code)} · {place}"
 
 
-def cited(service: AnswerService, *paragraphs: Paragraph, texts: Any = RUSSIAN) -> str:
-    """The citation line under paragraphs of the seed interview (no date, no link yet)."""
+def cited(
+    service: AnswerService, *paragraphs: Paragraph, texts: Any = RUSSIAN, speaker: bool = True
+) -> str:
+    """The citation line under paragraphs of the seed interview (no date, no link yet);
+    under an answer, which names the speaker already, without them."""
     document = service.snapshot.corpus.documents[0]
     ids = ", ".join(p.id for p in paragraphs)
     # The seed records no headline: the description names it, without quotation marks.
-    return texts.source.format(source=f"{document.interviewee}, {document.description} ({ids})")
+    source = f"{document.interviewee}, " * speaker + document.description
+    return texts.source.format(source=f"{source} ({ids})")
+
+
+def assert_answer(
+    service: AnswerService, text: str, paragraph: Paragraph, texts: Any = RUSSIAN
+) -> str:
+    """`text` is `paragraph` as an answer: topic and place; who said it and their words
+    (the whole paragraph, or a part of it between ellipses); what they were asked (its
+    first sentence); the source; the language note. Returns the words shown."""
+    speaker = service.snapshot.corpus.documents[0].interviewee
+    head, said, asked, source, *note = text.split("\n\n")
+    assert head == heading(service, paragraph, texts)
+    assert said.startswith(f"{speaker}:\n")
+    words = said.removeprefix(f"{speaker}:\n")
+    assert words == paragraph.text or words.strip(" …") in paragraph.text
+    assert asked == f"{texts.question}: {first_sentence(paragraph.question)}"
+    assert source == cited(service, paragraph, texts=texts, speaker=False)
+    assert note == ([texts.language_note] if texts.language_note else [])
+    return words
 
 
 def listed(service: AnswerService, hit: Hit, texts: Any = RUSSIAN) -> str:
@@ -164,7 +185,7 @@ def listed(service: AnswerService, hit: Hit, texts: Any = RUSSIAN) -> str:
     p = hit.paragraph
     place = texts.position.format(n=p.position, m=p.count)
     quoted = texts.term.format(term=shorten(hit.highlight, SNIPPET_CHARS))
-    return f"{service.snapshot.corpus.label(p)} · {place}\n{quoted}"
+    return f"{service.snapshot.corpus.label(p, texts.language_code)} · {place}\n{quoted}"
 
 
 # ---- questions -----------------------------------------------------------------------
@@ -182,9 +203,7 @@ async def test_question_gets_its_paragraph_as_a_reply(
     latency = calls(tg, "sendMessage")[0].time - pushed
 
     speaker = service.snapshot.corpus.documents[0].interviewee
-    assert answer["text"] == (
-        f"{heading(service, expected)}\n\n{speaker}:\n{expected.text}\n\n{cited(service, expected)}"
-    )
+    assert assert_answer(service, answer["text"], expected) == expected.text
     # Who asked (italic), who answered (underlined) and the sentence closest to the question
     # (bold, inside the paragraph) look different; the topic label is the bold title.
     best = ask(service, TREATY).best
@@ -193,7 +212,7 @@ async def test_question_gets_its_paragraph_as_a_reply(
     label = service.snapshot.corpus.label(expected)
     assert label == "Новый договор с Россией"  # the seed sidecar's topic
     assert entity_texts(answer, "bold") == [label, best.highlight]
-    assert entity_texts(answer, "italic") == [f"Вопрос: {expected.question}"]
+    assert entity_texts(answer, "italic") == [f"Вопрос: {first_sentence(expected.question)}"]
     assert entity_texts(answer, "underline") == [f"{speaker}:"]
     assert answer["reply_to_message"]["message_id"] == update["message"]["message_id"]
     # No question log here: no 👍/👎.
@@ -251,15 +270,15 @@ async def test_other_answers_then_one_of_them_then_its_other_answers(
     assert len(listing["text"]) <= 1_000
     assert not any(hit.paragraph.question in listing["text"] for hit in others)
     assert buttons(listing) == [
-        (item_label(h.paragraph, snapshot), f"h:{h.paragraph.id}") for h in others
+        (item_label(h.paragraph, snapshot, RUSSIAN), f"h:{h.paragraph.id}") for h in others
     ]
     assert [len(row) for row in listing["reply_markup"]["inline_keyboard"]] == [1] * len(others)
     assert listing["reply_to_message"]["message_id"] == asked
 
     second = others[0].paragraph
     shown = await press(tg, f"h:{second.id}", listing)
-    assert shown["text"].startswith(heading(service, second))
-    assert second.text in shown["text"] and shown["reply_to_message"]["message_id"] == asked
+    assert_answer(service, shown["text"], second)
+    assert shown["reply_to_message"]["message_id"] == asked
     assert buttons(shown) == [
         ("Другие ответы", f"o:{second.id}"),
         ("Весь ответ", f"w:{second.id}"),
@@ -289,7 +308,11 @@ async def test_whole_answer_shows_every_paragraph_in_order(
         + f"\n\n{cited(service, *paragraphs)}"
     )
     assert whole["reply_to_message"]["message_id"] == question["message"]["message_id"]
-    assert "reply_markup" not in whole
+    # Its quotation: the whole answer, referenced by its first and last paragraph.
+    assert buttons(whole) == [("Цитата", "q:interview/2.2")]
+    quotation = await press(tg, "q:interview/2.2", whole)
+    assert quotation["text"].startswith("«" + " ".join(p.text for p in paragraphs) + "»\n— ")
+    assert quotation["text"].endswith("\ninterview/2.1–interview/2.3")
 
 
 async def test_cite_sends_a_ready_quotation(
@@ -369,8 +392,7 @@ async def test_not_covered_says_so_and_offers_topics_that_never_answer_the_quest
     # A topic opens as a paragraph of the interview under the offer, not as an answer to
     # the question: no "Other answers" to it.
     shown = await press(tg, f"t:{nearest[0].id}", offer)
-    assert shown["text"].startswith(heading(service, nearest[0]))
-    assert nearest[0].text in shown["text"]
+    assert_answer(service, shown["text"], nearest[0])
     assert shown["reply_to_message"]["message_id"] == offer["message_id"]
     assert buttons(shown) == [
         ("Весь ответ", f"w:{nearest[0].id}"),
@@ -396,10 +418,13 @@ async def test_not_covered_names_the_words_the_interview_never_mentions(
     forcing(monkeypatch, service, Decision.NOT_COVERED, uncovered=("ВТО",))
     offer = await reply(tg, tg.text_update("Когда Казахстан вступит в ВТО?", language_code="en"))
     assert offer["text"] == (
-        f"The interview does not mention “ВТО”.\n\n{ENGLISH.nearest_questions}\n\n"
-        "The interview is in Russian."
+        "The interview does not mention “ВТО”.\n\nThe interview is in Russian.\n\n"
+        f"{ENGLISH.nearest_questions}"
     )
-    assert len(buttons(offer)) == 3
+    # The topics named in English, as the seed's sidecar gives them.
+    (english,) = service.snapshot.corpus.documents[0].translated_topics[:1]
+    assert english.language == "en"
+    assert sorted(text for text, _ in buttons(offer)) == sorted(english.topics)
 
 
 async def test_uncertain_shows_the_closest_passages_compactly_under_a_caveat(
@@ -412,7 +437,7 @@ async def test_uncertain_shows_the_closest_passages_compactly_under_a_caveat(
     assert closest["text"] == "\n\n".join(
         [
             RUSSIAN.uncertain,
-            *(listed(service, hit) for hit in passages),
+            *(f"{n}. {listed(service, hit)}" for n, hit in enumerate(passages, 1)),
             cited(service, *(hit.paragraph for hit in passages)),
         ]
     )
@@ -425,7 +450,9 @@ async def test_uncertain_shows_the_closest_passages_compactly_under_a_caveat(
     expected = [
         (f"Весь ответ: {service.snapshot.corpus.label(p)}", f"w:{p.id}") for p in firsts.values()
     ]
-    assert buttons(closest) == expected
+    # And a quotation of each passage, numbered as the list is.
+    cites = [(f"Цитата {n}", f"c:{hit.paragraph.id}") for n, hit in enumerate(passages, 1)]
+    assert buttons(closest) == expected + cites
     whole = await press(tg, expected[0][1], closest)
     first = service.snapshot.corpus.paragraph(expected[0][1][2:])
     assert first is not None
@@ -480,7 +507,8 @@ async def test_retry_after_is_waited_out_and_the_reply_sent_once(
     assert retried.time - failed.time >= 1.0
     (answer,) = tg.sent()
     paragraph = service.snapshot.corpus.paragraph(best_id(service, ORBIT))
-    assert paragraph is not None and paragraph.text in answer["text"]
+    assert paragraph is not None
+    assert_answer(service, answer["text"], paragraph)
 
 
 # ---- chats, commands, languages ------------------------------------------------------
@@ -545,22 +573,27 @@ async def test_english_and_kazakh_interfaces_say_the_interview_is_in_russian(
     answer = await reply(tg, tg.text_update(question, language_code=language_code))
     paragraph = service.snapshot.corpus.paragraph(best_id(service, question))
     assert paragraph is not None
-    speaker = service.snapshot.corpus.documents[0].interviewee
     # The labels in the user's language, the interview in Russian, and a note saying so,
     # once, at the end.
-    assert answer["text"] == (
-        f"{heading(service, paragraph, texts)}\n\n{speaker}:\n{paragraph.text}\n\n"
-        f"{cited(service, paragraph, texts=texts)}\n\n{texts.language_note}"
-    )
+    assert_answer(service, answer["text"], paragraph, texts)
     assert answer["text"].count(texts.language_note) == 1
     assert [text for text, _ in buttons(answer)] == [
         texts.other_answers,
         texts.whole_answer,
         texts.cite,
     ]
+    # The seed's sidecar labels its topics in English and Kazakh too: in text and buttons.
+    corpus = service.snapshot.corpus
+    label = corpus.label(paragraph, texts.language_code)
+    assert label != corpus.label(paragraph) and answer["text"].startswith(label)
     listing = await press(tg, f"o:{paragraph.id}", answer, language_code=language_code)
     assert listing["text"].startswith(texts.others_title.format(query=question))
     assert listing["text"].endswith(f"\n\n{texts.language_note}")
+    others = [corpus.paragraph(data[2:]) for _, data in buttons(listing)]
+    assert [text for text, _ in buttons(listing)] == [
+        item_label(p, service.snapshot, texts) for p in others if p is not None
+    ]
+    assert not any(corpus.label(p) in listing["text"] for p in others if p is not None)
     whole = await press(tg, f"w:{paragraph.id}", answer, language_code=language_code)
     assert whole["text"].endswith(texts.language_note)
     assert texts.source.format(source="").strip() in whole["text"]
@@ -588,13 +621,15 @@ async def test_in_groups_only_mentions_and_replies_are_answered(
     asked = mentioning(tg, ORBIT)
     answer = await reply(tg, asked)
     orbit = service.snapshot.corpus.paragraph(best_id(service, ORBIT))
-    assert orbit is not None and orbit.text in answer["text"]
+    assert orbit is not None
+    assert_answer(service, answer["text"], orbit)
     assert answer["chat"]["type"] == "supergroup"
     assert answer["reply_to_message"]["message_id"] == asked["message"]["message_id"]
 
     followup = await reply(tg, tg.text_update(CHINA, reply_to_bot=True, **group))
     china = service.snapshot.corpus.paragraph(best_id(service, CHINA))
-    assert china is not None and china.text in followup["text"]
+    assert china is not None
+    assert_answer(service, followup["text"], china)
     assert len(calls(tg, "sendMessage")) == 2 and len(calls(tg, "sendChatAction")) == 2
 
     # The mention is not part of the question the buttons search again.
@@ -696,15 +731,13 @@ async def test_votes_and_the_better_answer_go_to_the_question_log(
         assert offer["text"].startswith(f"Perhaps another answer fits “{TREATY}”:\n\n")
         assert offer["text"].endswith(ENGLISH.language_note)
         assert buttons(offer) == [
-            (item_label(h.paragraph, logged.snapshot), f"p:{record}:{h.paragraph.id}")
+            (item_label(h.paragraph, logged.snapshot, ENGLISH), f"p:{record}:{h.paragraph.id}")
             for h in hits[1:]
         ]
         # Opening one: shown as an answer, and logged as the better paragraph.
         better = hits[2].paragraph
         shown = await press(tg, f"p:{record}:{better.id}", offer, language_code="en")
-        assert better.text in shown["text"] and shown["text"].startswith(
-            heading(logged, better, ENGLISH)
-        )
+        assert_answer(logged, shown["text"], better, ENGLISH)
         assert [text for text, _ in buttons(shown)] == ["Other answers", "Whole answer", "Cite"]
         # A button's search again is not logged, nor an inline query as it is typed: only
         # the inline result the user posts.
@@ -799,7 +832,8 @@ async def test_webhook_needs_the_secret_token(tg: FakeTelegram, service: AnswerS
         await asyncio.sleep(0.2)
     (answer,) = tg.sent()
     china = service.snapshot.corpus.paragraph(best_id(service, CHINA))
-    assert china is not None and china.text in answer["text"]
+    assert china is not None
+    assert_answer(service, answer["text"], china)
     assert tg.calls("getUpdates") == []
 
 

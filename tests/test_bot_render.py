@@ -164,15 +164,16 @@ def data(markup: object) -> list[str]:
 # ---- an answer: who asked, who answered, where it is from ------------------------------
 
 
-def test_answer_names_who_asked_who_answered_and_cites_the_source() -> None:
+def test_answer_gives_the_interviewees_words_first_then_what_was_asked_and_where() -> None:
     p = paragraph("Первое. Второе главное. Третье.", position=2, count=3)
     (chunk,) = render.paragraph(p, SNAPSHOT, RUSSIAN, highlight="Второе главное.")
+    # The speaker is named once, above their words: the source line leaves them out.
     assert parsed([chunk]) == [
-        "Тема 2 · абзац 2 из 3\n"
-        "Вопрос: Когда?\n\n"
+        "Тема 2 · абзац 2 из 3\n\n"
         f"{MINISTER}:\n"
         "Первое. Второе главное. Третье.\n\n"
-        f"Источник: {MINISTER}, «Интервью» (interview/2.2)"
+        "Вопрос: Когда?\n\n"
+        "Источник: «Интервью» (interview/2.2)"
     ]
     # Three styles: the asker italic, the speaker underlined, the closest sentence bold
     # (and the topic label, a title, bold).
@@ -192,9 +193,11 @@ def test_the_asker_and_every_known_source_field_are_shown_and_nothing_else() -> 
     )
     snapshot = snapshot_of(documents=[known])
     (text,) = parsed(render.paragraph(paragraph(count=1), snapshot, ENGLISH))
-    assert text.startswith("Тема 2\nQuestion (Иван Петров): Когда?\n\n")
+    assert text.startswith(
+        f"Тема 2\n\n{MINISTER}:\nТекст ответа.\n\nQuestion (Иван Петров): Когда?"
+    )
     assert text.endswith(
-        f"Source: {MINISTER}, «Интервью», Курсив, 2013-05-12, https://example.com/a "
+        "Source: «Интервью», Курсив, 2013-05-12, https://example.com/a "
         "(interview/2.1)\n\nThe interview is in Russian."
     )
     # The outlet asks when no interviewer is named; nobody is invented when neither is.
@@ -203,7 +206,7 @@ def test_the_asker_and_every_known_source_field_are_shown_and_nothing_else() -> 
     assert "Вопрос (Курсив): Когда?" in text
     (text,) = parsed(render.paragraph(paragraph(), snapshot_of(documents=[document()]), RUSSIAN))
     assert text == (
-        "Тема 2 · абзац 1 из 3\nВопрос: Когда?\n\nОтвет:\nТекст ответа.\n\n"
+        "Тема 2 · абзац 1 из 3\n\nОтвет:\nТекст ответа.\n\nВопрос: Когда?\n\n"
         "Источник: «Интервью» (interview/2.1)"
     )
     assert "None" not in text
@@ -219,7 +222,7 @@ def test_user_and_corpus_text_is_escaped() -> None:
     (chunk,) = render.paragraph(p, snapshot, RUSSIAN)
     (text,) = parsed([chunk])
     assert p.text in text and p.question in text
-    assert 'Источник: <u>Я</u>, «T&C <1>», https://e.com/?a=1&b="2" (interview/2.1)' in text
+    assert 'Источник: «T&C <1>», https://e.com/?a=1&b="2" (interview/2.1)' in text
     assert entity_texts(chunk, "bold") == ["<Тема> &"]
     assert entity_texts(chunk, "underline") == ["<u>Я</u>:"]
 
@@ -276,16 +279,31 @@ def test_uncertain_shows_each_passage_as_its_best_sentence_under_a_caveat() -> N
     (text,) = parsed([chunk])
     first, *passages, source = text.split("\n\n")
     assert first == RUSSIAN.uncertain and entity_texts(chunk, "italic") == [RUSSIAN.uncertain]
-    assert passages[0].startswith("Тема 2 · абзац 1 из 3\n«Длинное слово")
+    assert passages[0].startswith("1. Тема 2 · абзац 1 из 3\n«Длинное слово")
     assert passages[0].endswith("…»") and len(passages[0]) < 40 + render.SNIPPET_CHARS
-    assert passages[1:] == ["Тема 2 · абзац 3 из 3\n«Лучшее предложение!»", "Тема 3\n«Третье.»"]
+    assert passages[1:] == [
+        "2. Тема 2 · абзац 3 из 3\n«Лучшее предложение!»",
+        "3. Тема 3\n«Третье.»",
+    ]
     assert (
         source == f"Источник: {MINISTER}, «Интервью» (interview/2.1, interview/2.3, interview/3.1)"
     )
     # One "whole answer" per interview answer, named by its topic.
+    # One "whole answer" per interview answer, named by its topic; a quotation per passage,
+    # numbered as the message numbers them.
     (rows) = labels(keyboards.passages_keyboard(r, RUSSIAN))
-    assert rows == [["Весь ответ: Тема 2"], ["Весь ответ: Тема 3"]]
-    assert data(keyboards.passages_keyboard(r, RUSSIAN)) == ["w:interview/2.1", "w:interview/3.1"]
+    assert rows == [
+        ["Весь ответ: Тема 2"],
+        ["Весь ответ: Тема 3"],
+        ["Цитата 1", "Цитата 2", "Цитата 3"],
+    ]
+    assert data(keyboards.passages_keyboard(r, RUSSIAN)) == [
+        "w:interview/2.1",
+        "w:interview/3.1",
+        "c:interview/2.1",
+        "c:interview/2.3",
+        "c:interview/3.1",
+    ]
 
 
 def test_not_covered_names_the_missing_words_as_written_or_says_so_plainly() -> None:
@@ -301,15 +319,16 @@ def test_not_covered_names_the_missing_words_as_written_or_says_so_plainly() -> 
         "В интервью нет упоминаний: «ВТО», «<ЕАЭС>».\n\n" + RUSSIAN.nearest_questions
     ]
     assert parsed(render.not_covered(r, ENGLISH)) == [
-        "The interview does not mention “ВТО”, “<ЕАЭС>”.\n\n"
-        f"{ENGLISH.nearest_questions}\n\nThe interview is in Russian."
+        # The note right above the buttons it speaks of.
+        "The interview does not mention “ВТО”, “<ЕАЭС>”.\n\nThe interview is in Russian.\n\n"
+        + ENGLISH.nearest_questions
     ]
     plain = r.model_copy(update={"uncovered_terms": (), "nearest_questions": ()})
     assert parsed(render.not_covered(plain, KAZAKH)) == [
         "Сұхбатта «ВТО и <ЕАЭС>?» деген сұраққа жауап жоқ."
     ]
     # The nearest interviewer questions are buttons named by their topics, opened as topics.
-    markup = keyboards.topics_keyboard(nearest, SNAPSHOT)
+    markup = keyboards.topics_keyboard(nearest, SNAPSHOT, RUSSIAN)
     assert labels(markup) == [["Тема 1"], ["Тема 3"]]
     assert data(markup) == ["t:interview/1.1", "t:interview/3.1"]
 
@@ -333,15 +352,15 @@ def test_other_answers_are_topic_labels_and_best_sentences_not_whole_paragraphs(
     assert "Тема 2 · абзац 1 из 3\n«Лучшее 2.»\n\nТема 3 · абзац 1 из 3\n«Лучшее 3.»" in text
     assert "ВВВ" not in text and "Абзац." not in text
     assert len(text) < 400
-    markup = keyboards.choices_keyboard(hits, SNAPSHOT)
+    markup = keyboards.choices_keyboard(hits, SNAPSHOT, RUSSIAN)
     assert labels(markup) == [[f"Тема {n} · 1/3"] for n in (2, 3, 4, 5)]
     assert data(markup) == [f"h:interview/{n}.1" for n in (2, 3, 4, 5)]
 
 
 def test_a_reply_in_english_or_kazakh_says_once_that_the_interview_is_in_russian() -> None:
-    p = paragraph(sentences(40))  # long: split in several messages
+    long = [paragraph(sentences(40), position=n) for n in (1, 2)]  # split in several messages
     for texts in (ENGLISH, KAZAKH):
-        chunks = parsed(render.paragraph(p, SNAPSHOT, texts))
+        chunks = parsed(render.whole_answer(long, SNAPSHOT, texts))
         assert len(chunks) > 1
         assert "".join(chunks).count(texts.language_note) == 1
         assert chunks[-1].endswith(texts.language_note)
@@ -354,7 +373,7 @@ def test_inline_results_follow_the_decision() -> None:
     (answer,) = render.inline_results(reply(Decision.ANSWERED, hits), RUSSIAN)
     assert (answer.title, answer.description) == ("Тема 1", "Второе.")
     content = answer.input_message_content.message_text
-    assert parsed([content])[0].startswith("Тема 1 · абзац 1 из 3\nВопрос: Когда?")
+    assert parsed([content])[0].startswith(f"Тема 1 · абзац 1 из 3\n\n{MINISTER}:\nПервое.")
     assert entity_texts(content, "bold") == ["Тема 1", "Второе."]
 
     closest = render.inline_results(reply(Decision.UNCERTAIN, hits, shown=2, query="q?"), ENGLISH)
@@ -370,7 +389,7 @@ def test_inline_message_is_one_message_even_for_a_long_paragraph() -> None:
     content = article.input_message_content.message_text
     assert utf16_len(content) <= LIMIT
     text, _ = parse_telegram_html(content)
-    assert text.endswith(f"конец.…\n\nИсточник: {MINISTER}, «Интервью» (interview/2.1)")
+    assert text.endswith("конец.…\n\nВопрос: Когда?\n\nИсточник: «Интервью» (interview/2.1)")
     assert len(text) > LIMIT - 500  # cut at the last sentence that fits, not much before
     assert article.title == "Тема 2" and article.description.endswith("…")
     assert len(article.description) <= render.SNIPPET_CHARS
@@ -389,14 +408,35 @@ def sentences(count: int, words: int = 30) -> str:
     return " ".join(f"Предложение {n} " + "слово " * words + "конец." for n in range(count))
 
 
-HEAD = f"Тема 2 · абзац 1 из 3\nВопрос: Когда?\n\n{MINISTER}:\n"
+HEAD = f"Тема 2\nВопрос: Когда?\n\n{MINISTER}:\n"
 SOURCE = f"Источник: {MINISTER}, «Интервью» (interview/2.1)"
+
+
+def whole(text: str = "Текст.", question: str = "Когда?") -> list[str]:
+    """A one-paragraph answer shown whole ("Whole answer"): nothing of it is left out."""
+    p = paragraph(text, question=question, count=1)
+    return render.whole_answer([p], SNAPSHOT, RUSSIAN)
+
+
+def test_an_answer_fits_a_phone_screen_with_the_answering_sentence_whole() -> None:
+    best = "Главное предложение, которое отвечает на вопрос."
+    text = f"{sentences(6)} {best} {sentences(6)}"
+    p = paragraph(text, question=f"Первый вопрос? {sentences(3)}")
+    (chunk,) = render.paragraph(p, SNAPSHOT, RUSSIAN, highlight=best)
+    (shown,) = parsed([chunk])
+    assert len(shown) <= render.ANSWER_CHARS
+    assert entity_texts(chunk, "bold")[1] == best  # whole, and bold
+    words = shown.split(f"{MINISTER}:\n", 1)[1].split("\n\n", 1)[0]
+    assert words.startswith("… ") and words.endswith(" …")  # text left out is marked
+    assert "Вопрос: Первый вопрос? …" in shown  # the question's first sentence only
+    assert render.shortened(p)  # so "Whole answer" is offered even for one paragraph
+    assert not render.shortened(paragraph("Коротко.", count=1))
 
 
 def test_long_paragraph_is_split_at_sentence_ends() -> None:
     text = sentences(120)
     assert len(text) > 3 * LIMIT
-    chunks = render.paragraph(paragraph(text), SNAPSHOT, RUSSIAN)
+    chunks = whole(text)
     assert len(chunks) >= 4
     shown = parsed(chunks)
     for part in shown[:-1]:
@@ -410,7 +450,7 @@ def test_long_paragraph_is_split_at_sentence_ends() -> None:
 def test_a_heading_is_not_left_alone_in_a_message() -> None:
     text = sentences(21)  # a message's worth, but not with the heading and the source
     assert LIMIT - 200 < len(text) <= LIMIT + 200
-    first, second = parsed(render.paragraph(paragraph(text), SNAPSHOT, RUSSIAN))
+    first, second = parsed(whole(text))
     assert first.startswith(HEAD + "Предложение 0 ") and first.endswith("конец.")
     assert second.endswith(SOURCE)
 
@@ -433,21 +473,21 @@ def test_whole_answer_is_split_between_paragraphs() -> None:
 def test_escaping_that_grows_the_text_still_fits() -> None:
     # "&" becomes "&amp;": five times longer in the HTML than in the text Telegram shows.
     text = " ".join(["& < >" * 40 + "."] * 60)
-    chunks = render.paragraph(paragraph(text), SNAPSHOT, RUSSIAN)
+    chunks = whole(text)
     assert all(utf16_len(chunk) <= LIMIT for chunk in chunks)
     assert "".join(parsed(chunks)).count("&") == text.count("&")
 
 
 def test_no_sentence_ends_or_spaces_still_splits_anywhere() -> None:
     for word, text in (("щука", "щука " * 2000), ("ж", "ж" * 9000), ("😀", "😀" * 5000)):
-        chunks = render.paragraph(paragraph(text), SNAPSHOT, RUSSIAN)
+        chunks = whole(text)
         assert len(chunks) > 1
         assert "".join(parsed(chunks)).count(word) == text.count(word)
 
 
 def test_a_long_question_is_split_inside_its_italic_tag() -> None:
     question = sentences(60)
-    chunks = render.paragraph(paragraph(question=question), SNAPSHOT, RUSSIAN)
+    chunks = whole(question=question)
     shown = parsed(chunks)
     italic = "".join(" ".join(entity_texts(chunk, "italic")) + " " for chunk in chunks)
     assert " ".join(italic.split()) == "Вопрос: " + question
@@ -533,19 +573,25 @@ def test_feedback_goes_with_a_logged_reply_only() -> None:
     logged = reply(Decision.UNCERTAIN, hits, shown=2, record_id=RECORD)
     assert labels(keyboards.passages_keyboard(logged, RUSSIAN)) == [
         ["Весь ответ: Тема 2"],
+        ["Цитата 1", "Цитата 2"],
         ["👍", "👎"],
     ]
     unlogged = logged.model_copy(update={"record_id": None})
-    assert labels(keyboards.passages_keyboard(unlogged, RUSSIAN)) == [["Весь ответ: Тема 2"]]
+    assert labels(keyboards.passages_keyboard(unlogged, RUSSIAN)) == [
+        ["Весь ответ: Тема 2"],
+        ["Цитата 1", "Цитата 2"],
+    ]
     # After 👎 the other answers carry the record, so that opening one labels the question.
-    assert data(keyboards.choices_keyboard(hits, SNAPSHOT, RECORD)) == [
+    assert data(keyboards.choices_keyboard(hits, SNAPSHOT, RUSSIAN, RECORD)) == [
         f"p:{RECORD}:interview/2.1",
         f"p:{RECORD}:interview/2.2",
     ]
     # An id too long to leave room for a paragraph is not put in buttons at all.
     long_id = "x" * 40
     assert data(keyboards.answer_keyboard(paragraph(), RUSSIAN, long_id))[-1] == "c:interview/2.1"
-    assert data(keyboards.choices_keyboard(hits, SNAPSHOT, long_id))[0] == "h:interview/2.1"
+    assert (
+        data(keyboards.choices_keyboard(hits, SNAPSHOT, RUSSIAN, long_id))[0] == "h:interview/2.1"
+    )
 
 
 @pytest.mark.parametrize(
@@ -601,16 +647,16 @@ def test_button_labels_are_topic_labels_never_cut_off_questions() -> None:
         hit(1, paragraph(answer_no=1, position=2, question="В" * 400)),
         hit(2, paragraph(answer_no=3, count=1, question="В" * 400)),
     ]
-    assert labels(keyboards.choices_keyboard(hits, snapshot)) == [
+    assert labels(keyboards.choices_keyboard(hits, snapshot, RUSSIAN)) == [
         ["Договор с Россией · 2/3"],
         [html.shorten("Т" * 100, keyboards.LABEL_CHARS)],
     ]
-    assert labels(keyboards.topics_keyboard(hits, snapshot))[0] == ["Договор с Россией"]
+    assert labels(keyboards.topics_keyboard(hits, snapshot, RUSSIAN))[0] == ["Договор с Россией"]
     assert all(
         "ВВВ" not in label and len(label) <= keyboards.LABEL_CHARS + 6
         for markup in (
-            keyboards.choices_keyboard(hits, snapshot),
-            keyboards.topics_keyboard(hits, snapshot),
+            keyboards.choices_keyboard(hits, snapshot, RUSSIAN),
+            keyboards.topics_keyboard(hits, snapshot, RUSSIAN),
         )
         for row in labels(markup)
         for label in row
@@ -697,7 +743,7 @@ def test_a_highlight_in_a_split_paragraph_stays_bold_across_messages() -> None:
     long_sentence = "Важное " + "слово " * 1000 + "конец."
     text = sentences(10) + " " + long_sentence + " " + sentences(10)
     chunks = render.paragraph(paragraph(text), SNAPSHOT, RUSSIAN, highlight=long_sentence)
-    assert len(chunks) >= 3
+    assert len(chunks) >= 2  # the answering sentence is kept whole, however long
     parsed(chunks)
     bold = " ".join(" ".join(entity_texts(chunk, "bold")) for chunk in chunks)
     assert " ".join(bold.split()) == "Тема 2 " + " ".join(long_sentence.split())
@@ -716,19 +762,24 @@ async def test_other_answers_fit_a_phone_screen_and_buttons_are_short_for_every_
     """Whatever decision each question gets: every reply's alternatives (all hits but the
     first, the most there can be) and every button its reply could carry."""
     items = load_eval_set(ROOT / "tests" / "eval_set.jsonl")
-    longest_list, longest_label = (0, ""), ""
+    longest_list, longest_label, longest_answer = (0, ""), "", 0
     for item, r in zip(items, service.answer([i.question for i in items]), strict=True):
         if not r.hits:
             continue  # not a question to search: no paragraph, no buttons
         snapshot, others = r.snapshot, r.hits[1:]
         logged = r.model_copy(update={"passages": r.hits[:3], "record_id": RECORD})
-        markups = [
-            keyboards.answer_keyboard(r.hits[0].paragraph, RUSSIAN, RECORD),
-            keyboards.choices_keyboard(others, snapshot, RECORD),
-            keyboards.topics_keyboard(r.nearest_questions, snapshot),
-        ]
+        markups = []
         for texts in LANGUAGES:
-            markups.append(keyboards.passages_keyboard(logged, texts))
+            markups += [
+                keyboards.answer_keyboard(r.hits[0].paragraph, texts, RECORD),
+                keyboards.choices_keyboard(others, snapshot, texts, RECORD),
+                keyboards.topics_keyboard(r.nearest_questions, snapshot, texts),
+                keyboards.passages_keyboard(logged, texts),
+            ]
+            # Its first hit as an answer: one phone screen, whatever the language.
+            best = r.hits[0]
+            shown = render.paragraph(best.paragraph, snapshot, texts, best.highlight)
+            longest_answer = max(longest_answer, visible_length(shown))
             for heading in (texts.others_title, texts.downvoted):
                 chunks = render.other_answers(heading, r.query, others, snapshot, texts)
                 assert len(chunks) == 1
@@ -738,8 +789,10 @@ async def test_other_answers_fit_a_phone_screen_and_buttons_are_short_for_every_
                 longest_label = max(longest_label, *row, key=len)
     print(f"\nlongest Other answers: {longest_list[0]} characters ({longest_list[1]!r})")
     print(f"longest button label: {len(longest_label)} characters ({longest_label!r})")
+    print(f"longest answer: {longest_answer} characters")
     assert longest_list[0] <= 1_000
     assert len(longest_label) <= 50
+    assert longest_answer <= render.ANSWER_CHARS
 
 
 # ---- any text renders as valid Telegram HTML within the limit ----------------------------
@@ -788,13 +841,18 @@ def test_any_paragraph_renders_as_valid_messages_showing_all_of_it(
     p = paragraph(text, question=question)
     doc = document(title=title, interviewee=MINISTER, source_url="https://example.com/a?b=<2>")
     snapshot = snapshot_of(documents=[doc], labels={2: label})
-    shown = squash(visible(render.paragraph(p, snapshot, ENGLISH, highlight=highlight)))
+    shown = squash(visible(render.whole_answer([p], snapshot, ENGLISH)))
     # In order: the topic, the question, the speaker and the paragraph, the source, the note.
     assert shown == squash(
-        f"{label} · paragraph 1 of 3 Question: {question} {MINISTER}: {text} "
+        f"{label} Question: {question} {MINISTER}: {text} "
         f"Source: {MINISTER}, «{title}», https://example.com/a?b=<2> (interview/2.1) "
         f"{ENGLISH.language_note}"
     )
+    # As an answer: valid messages within a phone screen (up to the answering sentence).
+    answer = visible(render.paragraph(p, snapshot, ENGLISH, highlight=highlight))
+    # (Labels and headlines are short in a real corpus; here they may be anything.)
+    room = render.ANSWER_CHARS + len(label) + len(title) + len(highlight)
+    assert len(answer) <= room
 
 
 @settings(max_examples=40, deadline=None)

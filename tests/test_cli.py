@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import pty
 import subprocess
 import sys
 from pathlib import Path
@@ -14,6 +15,7 @@ from click.testing import CliRunner
 from conftest import ROOT, write_config
 
 from interview_bot.cli import cli
+from retrieval.corpus import load_corpus
 from testkit.commands import running_command
 
 
@@ -31,13 +33,15 @@ def run(built_settings):
 
 
 def test_ask_json_gives_one_object_a_line_in_the_documented_shape(run, built_settings):
-    questions = ["Когда подпишут договор с Россией?", "", "What about Chinese investment?"]
-    result = run("ask", "--json", "--top-k", "3", input="\n".join(questions) + "\n")
+    long = "слово " * built_settings.search.max_query_chars
+    questions = ["Когда подпишут договор с Россией?", long, "What about Chinese investment?"]
+    # Blank lines between questions are gaps, not questions.
+    result = run("ask", "--json", "--top-k", "3", input="\n\n".join(questions) + "\n  \n")
     assert result.exit_code == 2, result.output  # one question was refused
     lines = [json.loads(line) for line in result.stdout.splitlines()]
     assert [line["query"] for line in lines] == questions
-    assert lines[1] == {"query": "", "error": "empty question"}
-    assert "error: empty question" in result.stderr
+    assert set(lines[1]) == {"query", "error"} and "longer than" in lines[1]["error"]
+    assert "error: question longer than" in result.stderr
     for line in (lines[0], lines[2]):
         assert set(line) == {
             "query",
@@ -113,14 +117,47 @@ def test_ask_human_output_shows_paragraph_question_and_score(run):
     assert "(interview/2.2, similarity 0." in result.output
 
 
-def test_chat_answers_each_line_until_quit(run):
+def test_ask_with_nothing_to_read_says_how_to_use_it(config_file):
+    # A terminal on stdin and no question: the usage, at once, not a silent wait.
+    script = Path(sys.executable).with_name("interview-bot")
+    controller, terminal = pty.openpty()
+    try:
+        done = subprocess.run(
+            [str(script), "--config", str(config_file), "ask"],
+            stdin=terminal,
+            capture_output=True,
+            text=True,
+            timeout=60,
+            check=False,
+        )
+    finally:
+        os.close(terminal)
+        os.close(controller)
+    assert done.returncode == 2
+    assert "Usage: interview-bot ask" in done.stderr
+    assert "pipe questions in, one a line" in done.stderr
+
+
+def test_chat_answers_each_line_until_quit(run, built_settings, monkeypatch):
+    monkeypatch.setenv("COLUMNS", "40")
     question = "Следующий форум планируется провести в Астрахани"
     result = run("chat", input=f"{question}\n\nhelp\n{question}\nquit\n{question}\n")
     assert result.exit_code == 0, result.output
-    assert "/help" in result.stdout.splitlines()[0] + result.stdout.splitlines()[1]
+    # The banner names what it knows, wrapped at words to the terminal's 40 columns.
+    banner, _ = result.stdout.split("/help for help", 1)
+    (document,) = load_corpus(built_settings.corpus.dir).documents
+    assert banner.split() == f"Ask about: {document.name}".split()
+    assert max(len(line) for line in banner.splitlines()) <= 40
     assert result.stdout.count("Q: ") == 2  # the line after /quit is not read
     assert "/quit  leave" in result.stdout  # what /help printed
     assert "Астрахани" in result.stdout
+
+
+def test_chat_answers_an_unknown_command_with_its_help(run):
+    result = run("chat", input="/foo\n/quit\n")
+    assert result.exit_code == 0, result.output
+    assert "There is no command /foo." in result.stdout
+    assert "/quit  leave" in result.stdout and "Q: " not in result.stdout
 
 
 def test_index_then_if_stale_is_a_no_op(config_file):

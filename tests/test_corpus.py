@@ -13,6 +13,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from pydantic import ValidationError
 
+from records import TranslatedTopics
 from retrieval.corpus import (
     MAX_PARAGRAPH_CHARS,
     Corpus,
@@ -414,6 +415,17 @@ def test_sidecar_fields(tmp_path, toml, expected):
     assert {name: getattr(document, name) for name in expected} == expected
 
 
+def test_topic_labels_in_other_languages_fall_back_to_the_interviews_own(tmp_path):
+    write(tmp_path, "talk.toml", 'topics = ["Да и нет"]\ntopics_en = ["  Yes  and no "]\n')
+    document, _ = parse_document(write(tmp_path, "talk.txt", QA))
+    assert document.translated_topics == (TranslatedTopics(language="en", topics=("Yes and no",)),)
+    assert document.topic(1, "en") == "Yes and no"
+    # Kazakh has no labels here, and the interview's own language needs none.
+    assert document.topic(1, "kk") == document.topic(1, "ru") == document.topic(1) == "Да и нет"
+    corpus = load_corpus(tmp_path)
+    assert corpus.label(corpus.paragraphs[0], "en") == "Yes and no"
+
+
 SIDECAR_REFUSALS = [
     # name, content, line, part of the reason
     ("bad TOML", 'title = "x"\ndate = \n', 2, "not valid TOML"),
@@ -431,6 +443,9 @@ SIDECAR_REFUSALS = [
     ("topic too long", f'topics = ["{"т" * 41}"]\n', None, "topics[1] is 41 characters"),
     ("a topic too many", 'topics = ["А", "Б"]\n', None, "'topics' has 2 labels, talk.txt has 1"),
     ("table", '[meta]\ntitle = "x"\n', None, "unknown field 'meta'"),
+    ("translated topic", "topics_en = [2]\n", None, "field 'topics_en[1]' must be a string"),
+    ("too many", 'topics_kk = ["А", "Б"]\n', None, "'topics_kk' has 2 labels, talk.txt has 1"),
+    ("no language", 'topics_ = ["А"]\n', None, "unknown field 'topics_'"),
 ]
 
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import re
 import shutil
 import time
 from collections.abc import Iterator
@@ -24,7 +25,7 @@ from conftest import (
     write_config,
 )
 from telegram.error import BadRequest, NetworkError
-from test_bot import ORBIT, TREATY, best_id, buttons, calls, reply
+from test_bot import ORBIT, TREATY, best_id, buttons, calls, press, reply, toast
 
 from bot import application as application_module
 from bot.application import BotApplication, Webhook
@@ -450,7 +451,7 @@ async def test_reload_swaps_the_index_while_questions_keep_getting_answers(
 # ---- abuse -------------------------------------------------------------------------------
 
 
-def test_rate_limit_is_a_sliding_window_that_warns_once() -> None:
+def test_rate_limit_is_a_sliding_window_that_warns_once_saying_how_long_to_wait() -> None:
     now = [0.0]
     limit = RateLimit(2, clock=lambda: now[0])
     verdicts = []
@@ -459,15 +460,33 @@ def test_rate_limit_is_a_sliding_window_that_warns_once() -> None:
         verdicts.append(limit.check("user"))
     A, W, D = Admission.ALLOW, Admission.WARN, Admission.DROP
     # At 60.5 the answer at 0 left the window; at 61 the one at 1 did: room for one each.
-    assert verdicts == [A, A, W, D, D, A, A, W]
-    assert limit.check("someone else") is A
+    # Refused, the user hears when the oldest admitted update leaves the window.
+    assert verdicts == [
+        (A, 0),
+        (A, 0),
+        (W, pytest.approx(58)),
+        (D, pytest.approx(57)),
+        (D, pytest.approx(0.1)),
+        (A, 0),
+        (A, 0),
+        (W, pytest.approx(59)),
+    ]
+    assert limit.check("someone else") == (A, 0)
     now[0] = 200  # users idle for a window are forgotten
     limit.check("newcomer")
     assert len(limit) == 1
-    assert all(RateLimit(0).check("u") is A for _ in range(1000))  # 0: no limit
+    assert all(RateLimit(0).check("u") == (A, 0) for _ in range(1000))  # 0: no limit
 
 
-async def test_users_over_the_rate_limit_are_told_once_then_ignored(
+def waiting(template: str, text: str, limit: int) -> int:
+    """The seconds a slow-down notice made from `template` tells the user to wait."""
+    pattern = re.escape(template.format(limit=limit, seconds="<s>")).replace("<s>", r"(\d+)")
+    found = re.fullmatch(pattern, text)
+    assert found is not None, text
+    return int(found[1])
+
+
+async def test_users_over_the_rate_limit_are_told_once_when_to_ask_again_then_ignored(
     tg: FakeTelegram, built_settings: Settings, service: AnswerService
 ) -> None:
     async with running_bot(service, talking_to(tg, questions_per_minute=3)) as application:
@@ -479,22 +498,44 @@ async def test_users_over_the_rate_limit_are_told_once_then_ignored(
         inline = tg.inline_update(TREATY, language_code="en")
         tg.push_update(inline)
         (results,) = await tg.wait_for("answerInlineQuery")
+        replies = sorted(len(replies_to(tg, u)) for u in flood)
+        # Buttons are counted apart: the user over the question limit may still press them.
         answer = next(m for m in tg.sent(1001) if "reply_markup" in m)
-        button = tg.callback_update(buttons(answer)[0][1], message=answer)
-        tg.push_update(button)
-        (toast,) = await tg.wait_for("answerCallbackQuery")
+        listing = await press(tg, buttons(answer)[0][1], answer)
         await settle(tg)
     texts = [m["text"] for m in tg.sent(1001)]
-    assert len(texts) == 4 and texts.count(ENGLISH.slow_down.format(limit=3)) == 1
-    assert sorted(len(replies_to(tg, u)) for u in flood) == [0, 0, 0, 1, 1, 1]  # and the notice
+    (notice,) = [t for t in texts if t.startswith("Too many questions")]
+    assert 55 <= waiting(ENGLISH.slow_down, notice, 3) <= 60
+    assert replies == [0, 0, 0, 1, 1, 1]  # three answers and the notice
     assert other["chat"]["id"] == 2002 and "Казахстан" in other["text"]
     assert results["results"] == [] and results["button"]["text"] == ENGLISH.slow_down_button
-    assert toast["text"] == RUSSIAN.slow_down.format(limit=3)
-    assert shared_of(application).stats.limited == 5
+    assert listing["text"].startswith("Другие ответы")
+    assert shared_of(application).stats.limited == 4
     # Nothing about users is kept but the rate limit's times: PTB's per-user and per-chat
     # stores stay empty.
     assert not application.user_data and not application.chat_data
     assert list(application.bot_data) == ["interview_bot"]
+
+
+async def test_button_presses_have_their_own_limit_which_leaves_questions_alone(
+    tg: FakeTelegram, service: AnswerService
+) -> None:
+    async with running_bot(service, talking_to(tg, presses_per_minute=2)):
+        answer = await reply(tg, tg.text_update(TREATY))
+        cite = buttons(answer)[-1][1]
+        for _ in range(2):
+            await press(tg, cite, answer)
+        refused = await toast(tg, cite, answer)
+        # Pressing five times more: each gets the same toast, no message.
+        sent = len(tg.sent())
+        toasts = [await toast(tg, cite, answer) for _ in range(5)]
+        await settle(tg)
+        assert len(tg.sent()) == sent
+        still = await reply(tg, tg.text_update(ORBIT))
+    assert refused is not None and 55 <= waiting(RUSSIAN.slow_down_presses, refused, 2) <= 60
+    assert all(t is not None and t.startswith("Слишком много нажатий") for t in toasts)
+    assert len(refused) <= 200  # Telegram's limit for a callback answer
+    assert "Казахстан" in still["text"]
 
 
 async def test_chats_outside_the_allowlist_are_told_once_and_get_no_answers(

@@ -58,6 +58,7 @@ def test_secrets_and_base_url_come_from_the_environment(tmp_path):
         ('[bot]\nadmins = ["7"]\n', "bot.admins must be a list of integers"),
         ("[bot]\nmax_upload_mb = 0\n", "bot.max_upload_mb must be at least 1, got 0"),
         ("[bot]\nmax_upload_mb = 2.5\n", "bot.max_upload_mb must be int"),
+        ("[bot]\npresses_per_minute = -1\n", "bot.presses_per_minute must be 0 (no limit)"),
         ("[extras]\n", "unknown section [extras]"),
         ("[search\n", "config.toml"),
         ("search = 3\n", "[search] must be a table"),
