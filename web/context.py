@@ -42,11 +42,19 @@ def web(request: Request) -> Web:
 
 
 async def ask(
-    request: Request, text: str, k: int | None, front_end: FrontEnd | None, language: str | None
+    request: Request,
+    text: str,
+    k: int | None,
+    front_end: FrontEnd | None,
+    language: str | None,
+    *,
+    typing: bool = False,
 ) -> Reply:
     """The service's reply; ApiError for a refused question (400, as `ask --json` words it)
     or a client over the rate limit (429). Refused questions cost no model time, so they
-    are not counted against the limit."""
+    are not counted against the limit. The page's questions asked while typing (`typing`)
+    are counted in a window of their own, as large: typing never spends the questions a
+    client settles on, and cannot be used to ask more than twice the limit."""
     context = web(request)
     service = context.service
     try:
@@ -54,7 +62,7 @@ async def ask(
     except QuestionError as error:
         raise ApiError(400, Refusal.of(text, error).model_dump()) from None
     client = request.client.host if request.client else "unknown"
-    wait = context.limit.retry_after(client)
+    wait = context.limit.retry_after(("typing", client) if typing else client)
     if wait is not None:
         per_minute = context.limit.per_minute
         raise ApiError(

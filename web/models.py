@@ -114,6 +114,10 @@ class PageHit(Record):
     shown: bool = Field(description="one of the reply's passages: the answer, or the closest few")
     topic: str
     citation: PageCitation
+    quotation: str = Field(
+        description="the paragraph quoted with its source, in the page's language: the text "
+        "the bot's Cite button sends"
+    )
     whole_answer: tuple[AnswerParagraph, ...]
 
 
@@ -124,6 +128,7 @@ class NearestQuestion(Record):
 
 class PageReply(Record):
     reply: Reply
+    language: str = Field(description="the page's language the quotations are in")
     build: str
     position: tuple[Score, Score]
     hits: tuple[PageHit, ...]

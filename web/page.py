@@ -42,6 +42,9 @@ MAP_TEXT_CHARS = 400
 # e5's cosines are compressed (unrelated questions still score 0.7 or more): a bar from 0
 # would look full for every hit. The page's similarity bars start here.
 SIMILARITY_FLOOR = 0.6
+# The page's interface languages; a quotation's missing parts are said in the page's.
+Language = Literal["ru", "en", "kk"]
+DEFAULT_LANGUAGE: Language = "ru"
 
 
 @router.get("/", include_in_schema=False)
@@ -101,20 +104,21 @@ async def page_search(
     response: Response,
     q: str = "",
     k: TopK = None,
-    lang: Annotated[Literal["ru", "en"] | None, Query(description="the page's language")] = None,
+    lang: Annotated[Language | None, Query(description="the page's language")] = None,
     typing: Annotated[bool, Query(description="asked while typing: not logged")] = False,
 ) -> PageReply:
     """For the page: the reply as /api/search gives it (under "reply"), and what the page
     draws besides (where the question lands on the map, citations, whole answers). Questions
     asked as one types are not logged (they are unfinished), and get no record id; the one
     the user settles on is. Not a stable API."""
-    reply = await ask(request, q, k, None if typing else FrontEnd.PAGE, lang)
+    reply = await ask(request, q, k, None if typing else FrontEnd.PAGE, lang, typing=typing)
     response.headers.update(record_headers(reply))
-    return reply_view(reply)
+    return reply_view(reply, lang or DEFAULT_LANGUAGE)
 
 
-def reply_view(reply: Reply) -> PageReply:
-    """The reply and what the page draws besides, all from the snapshot that produced it."""
+def reply_view(reply: Reply, language: Language = DEFAULT_LANGUAGE) -> PageReply:
+    """The reply and what the page draws besides, all from the snapshot that produced it;
+    quotations in the page's `language`."""
     corpus = reply.snapshot.corpus
     shown = {hit.paragraph.id for hit in reply.passages}
 
@@ -127,6 +131,9 @@ def reply_view(reply: Reply) -> PageReply:
             citation=PageCitation(
                 source=citation.model_copy(update={"url": None}).source, url=citation.url
             ),
+            # Exactly what the bot's Cite button sends, so a quotation reads the same
+            # whichever front end it was copied from.
+            quotation=citation.quotation(hit.paragraph.text, language),
             whole_answer=tuple(
                 AnswerParagraph(id=p.id, text=p.text) for p in corpus.answer(hit.paragraph)
             ),
@@ -134,6 +141,7 @@ def reply_view(reply: Reply) -> PageReply:
 
     return PageReply(
         reply=reply,
+        language=language,
         build=reply.snapshot.build_id,
         position=reply.position,
         hits=tuple(drawn(hit) for hit in reply.hits),

@@ -23,8 +23,9 @@ EXAMPLES = (
 
 @dataclass(frozen=True)
 class WebSettings:
-    # Questions one client (IP address) may ask a minute; 0 lets everything through. The
-    # page asks as one types (debounced), so a typed question costs a few.
+    # Questions one client (IP address) may ask a minute; 0 lets everything through. What
+    # the page asks while one types (at most one a 1.2 s) is counted in a window of its own,
+    # as large: a settled question costs one.
     questions_per_minute: int = 120
     # Origins (scheme://host[:port]) whose pages may call the API; "*" allows any. Other
     # cross-origin requests are refused with 403.
