@@ -74,6 +74,10 @@ class Texts:
     # {uptime} {answered} {uncertain} {not_covered} {limited} {paragraphs} {built_at}
     # {build_seconds} {reloads} {failed_reloads}
     stats: str
+    # The question log under /stats: {state} {written} {dropped} {failed} {queued}
+    stats_log: str
+    # Its state in words: off, writing, failing, closed.
+    log_states: tuple[tuple[str, str], ...]
 
 
 RUSSIAN = Texts(
@@ -148,6 +152,14 @@ RUSSIAN = Texts(
     "отклонено по лимиту {limited}\n"
     "Индекс: {paragraphs} абзацев, собран {built_at} за {build_seconds} с\n"
     "Перезагрузок индекса: {reloads}, неудачных: {failed_reloads}",
+    stats_log="Журнал вопросов: {state}; записано {written}, отброшено {dropped}, "
+    "потеряно при записи {failed}, в очереди {queued}",
+    log_states=(
+        ("off", "выключен"),
+        ("writing", "пишется"),
+        ("failing", "база недоступна, записи теряются"),
+        ("closed", "закрыт"),
+    ),
 )
 
 ENGLISH = Texts(
@@ -223,6 +235,14 @@ ENGLISH = Texts(
     "over the rate limit {limited}\n"
     "Index: {paragraphs} paragraphs, built {built_at} in {build_seconds} s\n"
     "Index reloads: {reloads}, failed: {failed_reloads}",
+    stats_log="Question log: {state}; written {written}, dropped {dropped}, "
+    "failed {failed}, queued {queued}",
+    log_states=(
+        ("off", "off"),
+        ("writing", "writing"),
+        ("failing", "the database cannot be written, records are lost"),
+        ("closed", "closed"),
+    ),
 )
 
 KAZAKH = Texts(
@@ -298,6 +318,14 @@ KAZAKH = Texts(
     "лимиттен асқаны {limited}\n"
     "Индекс: {paragraphs} абзац, құрастырылған уақыты {built_at}, {build_seconds} с\n"
     "Индексті қайта жүктеу: {reloads}, сәтсізі: {failed_reloads}",
+    stats_log="Сұрақтар журналы: {state}; жазылғаны {written}, тасталғаны {dropped}, "
+    "жазу кезінде жоғалғаны {failed}, кезекте {queued}",
+    log_states=(
+        ("off", "өшірулі"),
+        ("writing", "жазылып жатыр"),
+        ("failing", "дерекқор қолжетімсіз, жазбалар жоғалуда"),
+        ("closed", "жабық"),
+    ),
 )
 
 LANGUAGES = (RUSSIAN, ENGLISH, KAZAKH)

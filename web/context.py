@@ -1,19 +1,23 @@
-"""What every route needs: the answering service, the [web] settings, the rate limit; and
-asking a question the one way every route does."""
+"""What every route needs: the answering service, the [web] settings, the per-client limits;
+and asking a question the one way every route does."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from fastapi import Request
 
 from records import FrontEnd
+from service.admission import EncoderBudget, OverBudget
 from service.answering import AnswerService
+from service.batching import Busy
 from service.questions import QuestionError, Refusal
 from service.ratelimit import SlidingWindow
 from service.replies import Reply
 
+from .clients import Clients
+from .issued import IssuedRecords
 from .settings import WebSettings
 
 RECORD_HEADER = "X-Record-Id"
@@ -24,6 +28,9 @@ class Web:
     service: AnswerService
     settings: WebSettings
     limit: SlidingWindow
+    budget: EncoderBudget = field(default_factory=lambda: EncoderBudget(0))
+    clients: Clients = field(default_factory=Clients)
+    issued: IssuedRecords = field(default_factory=IssuedRecords)
 
 
 class ApiError(Exception):
@@ -41,19 +48,30 @@ def web(request: Request) -> Web:
     return context
 
 
+def client_of(request: Request) -> str:
+    """The client's address, for the per-client limits (X-Forwarded-For only from
+    `[web] trusted_proxies`)."""
+    peer = request.client.host if request.client else None
+    return web(request).clients.client(peer, request.headers.get("x-forwarded-for"))
+
+
+def over_budget(error: OverBudget) -> ApiError:
+    return ApiError(429, {"error": str(error)}, {"Retry-After": str(error.retry_after)})
+
+
 async def ask(
     request: Request, text: str, k: int | None, front_end: FrontEnd | None, language: str | None
 ) -> Reply:
-    """The service's reply; ApiError for a refused question (400, as `ask --json` words it)
-    or a client over the rate limit (429). Refused questions cost no model time, so they
-    are not counted against the limit."""
+    """The service's reply; ApiError for a refused question (400, as `ask --json` words it),
+    a client over its rate limit or encoder budget (429), or a full queue (503). Refused
+    questions cost no model time, so they are not counted against the limits."""
     context = web(request)
     service = context.service
     try:
         question = service.check(text)
     except QuestionError as error:
         raise ApiError(400, Refusal.of(text, error).model_dump()) from None
-    client = request.client.host if request.client else "unknown"
+    client = client_of(request)
     wait = context.limit.retry_after(client)
     if wait is not None:
         per_minute = context.limit.per_minute
@@ -62,7 +80,31 @@ async def ask(
             {"error": f"too many questions: at most {per_minute} a minute"},
             {"Retry-After": str(max(1, round(wait)))},
         )
-    return await service.ask(question, k, front_end=front_end, language=language)
+    try:
+        charge = context.budget.admit(client, service.estimate(question))
+    except OverBudget as error:
+        raise over_budget(error) from None
+    try:
+        reply = await service.ask(
+            question,
+            k,
+            front_end=front_end,
+            language=language,
+            client=client,
+            charge=charge,
+            bounded=True,
+        )
+    except Busy as error:
+        charge.cancel()
+        raise ApiError(
+            503, {"error": str(error)}, {"Retry-After": str(error.retry_after)}
+        ) from None
+    except BaseException:
+        charge.cancel()
+        raise
+    if reply.record_id:
+        context.issued.add(reply.record_id)
+    return reply
 
 
 def record_headers(reply: Reply) -> dict[str, str]:
