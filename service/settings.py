@@ -86,7 +86,8 @@ class SearchSettings:
     # punctuation up to 500.
     max_query_tokens: int = 256
     # Questions from the page and the API waiting for the encoder; past that they get 503.
-    max_queued_questions: int = 128
+    # 64 short questions are about 2 s of encoder time on one thread.
+    max_queued_questions: int = 64
 
     def __post_init__(self) -> None:
         for name in ("top_k", "max_query_chars", "max_query_tokens", "max_queued_questions"):
