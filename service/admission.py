@@ -3,7 +3,8 @@
 A normal question takes a few tens of milliseconds of encoder time; one of the longest the
 service accepts takes ten times as much. Counting requests lets a client that sends heavy
 questions take the encoder from everyone else while staying under its count. So each
-client may use `seconds_per_minute` of encoder time within any minute.
+client may use `seconds_per_minute` of encoder time within any minute: CPU seconds, as
+the encoder queue measures them (service/batching.py).
 
 A question is admitted while the client's spending in the last minute is under the
 budget, and reserves its estimated cost at once (so that many questions sent together

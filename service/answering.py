@@ -27,7 +27,7 @@ from records.errors import UserError, first_line
 from .admission import Charge
 from .batching import Batcher
 from .decision import MAX_SHOWN
-from .encoder import Encoder, load_encoder
+from .encoder import Encoder, compute_threads, load_encoder
 from .questions import check_question
 from .replies import Reply
 from .report import Report, build_report
@@ -79,7 +79,9 @@ class AnswerService:
         self.stats = ServiceStats()
         self._snapshot = snapshot
         self._batcher: Batcher[tuple[str, int | None], Answered] = Batcher(
-            self._answer_batch, max_queued=settings.search.max_queued_questions
+            self._answer_batch,
+            max_queued=settings.search.max_queued_questions,
+            parallelism=compute_threads,
         )
         self._vector_tag = vector_tag(settings.model.spec())
         # One reload at a time: a second waits, then rebuilds from the corpus as it is then.

@@ -18,8 +18,11 @@ question: one long question in a batch makes every short one beside it wait as l
 - a bounded submission (`bounded=True`, the web's) is refused with `Busy` while
   `max_queued` questions are waiting, with the seconds the queue needs to drain.
 
-Each question's encoder time is measured: its share of its batch's time, in proportion to
-its own tokens. The caller gets it back with the result (`submit_measured`), to charge a
+Each question's encoder time is measured: its share of its batch's CPU time, in
+proportion to its own tokens. CPU time rather than wall time, so that a machine busy with
+other work does not make everyone's questions look dearer: the encoder's thread's CPU
+seconds, times the threads the model computes on (`parallelism`; they each work about as
+much). The caller gets it back with the result (`submit_measured`), to charge a
 per-client budget (service/admission.py).
 """
 
@@ -90,15 +93,19 @@ class Batcher(Generic[In, Out]):
         max_batch_tokens: int = MAX_BATCH_TOKENS,
         max_queued: int | None = None,
         clock: Callable[[], float] = time.monotonic,
+        parallelism: Callable[[], int] = lambda: 1,
     ) -> None:
         self.work = work
         self.max_batch = max_batch
         self.max_batch_tokens = max_batch_tokens
         self.max_queued = max_queued
         self.clock = clock
-        # Encoder seconds per token of the questions themselves, a moving average of
-        # measured batches: what an estimate of a question's cost, or of the queue's, uses.
+        self.parallelism = parallelism
+        # Seconds per token of the questions themselves, moving averages of measured
+        # batches: wall time for how long the queue takes to drain, CPU time (as charged)
+        # for what a question is expected to cost before it is admitted.
         self.seconds_per_token = INITIAL_SECONDS_PER_TOKEN
+        self.cpu_per_token = INITIAL_SECONDS_PER_TOKEN
         self._lines: dict[Hashable, deque[_Waiting[In, Out]]] = {}
         self._usage: dict[Hashable, _Usage] = {}
         self._queued = 0
@@ -113,8 +120,8 @@ class Batcher(Generic[In, Out]):
         return self._queued
 
     def estimate(self, tokens: int) -> float:
-        """Encoder seconds a question of `tokens` tokens is expected to take."""
-        return tokens * self.seconds_per_token
+        """Encoder seconds a question of `tokens` tokens is expected to be charged."""
+        return tokens * self.cpu_per_token
 
     async def submit(self, item: In, *, tokens: int = 1, client: Hashable = None) -> Out:
         result, _ = await self.submit_measured(item, tokens=tokens, client=client)
@@ -170,18 +177,23 @@ class Batcher(Generic[In, Out]):
             batch = self._take()
             started = time.perf_counter()
             try:
-                results = await asyncio.to_thread(self.work, [w.item for w in batch])
+                results, cpu = await asyncio.to_thread(self._timed, [w.item for w in batch])
             except Exception as exc:  # handed to each waiting caller, not lost in the task
                 for waiting in batch:
                     if not waiting.future.done():
                         waiting.future.set_exception(exc)
                 continue
-            seconds = time.perf_counter() - started
-            self._measured(batch, seconds)
+            self._measured(batch, time.perf_counter() - started, cpu)
             tokens = sum(w.tokens for w in batch)
             for waiting, result in zip(batch, results, strict=True):
                 if not waiting.future.done():
-                    waiting.future.set_result((result, seconds * waiting.tokens / tokens))
+                    waiting.future.set_result((result, cpu * waiting.tokens / tokens))
+
+    def _timed(self, items: list[In]) -> tuple[Sequence[Out], float]:
+        """`work` on `items`, and the CPU seconds it took (in the worker thread)."""
+        started = time.thread_time()
+        results = self.work(items)
+        return results, (time.thread_time() - started) * max(1, self.parallelism())
 
     def _take(self) -> list[_Waiting[In, Out]]:
         """The next batch: clients by least recent use, one question each in turn."""
@@ -220,13 +232,15 @@ class Batcher(Generic[In, Out]):
         usage = self._usage.get(client)
         return usage.now(now) if usage is not None else 0.0
 
-    def _measured(self, batch: list[_Waiting[In, Out]], seconds: float) -> None:
+    def _measured(self, batch: list[_Waiting[In, Out]], seconds: float, cpu: float) -> None:
         tokens = sum(w.tokens for w in batch)
+        # Wall time for the queue's drain (what a waiting client sees); CPU for fairness.
         self.seconds_per_token += 0.2 * (seconds / tokens - self.seconds_per_token)
+        self.cpu_per_token += 0.2 * (cpu / tokens - self.cpu_per_token)
         now = self.clock()
         for waiting in batch:
             usage = self._usage.get(waiting.client)
-            spent = seconds * waiting.tokens / tokens
+            spent = cpu * waiting.tokens / tokens
             self._usage[waiting.client] = _Usage((usage.now(now) if usage else 0.0) + spent, now)
         if len(self._usage) > 4 * (len(self._lines) + 256):
             # Forget clients whose use has faded: passing clients must not grow memory.

@@ -15,6 +15,7 @@ questions asked meanwhile wait for one chunk, not for the whole corpus.
 from __future__ import annotations
 
 import copy
+import sys
 import threading
 from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING, Any, Protocol, TypeVar
@@ -83,6 +84,12 @@ _factories: dict[str, EncoderFactory] = {}
 def register_encoder(prefix: str, factory: EncoderFactory) -> None:
     """Load models named "<prefix>:..." with `factory(spec, batch_size, progress)`."""
     _factories[prefix] = factory
+
+
+def compute_threads() -> int:
+    """The threads a model pass computes on (torch's), 1 when torch is not loaded."""
+    torch = sys.modules.get("torch")
+    return int(torch.get_num_threads()) if torch is not None else 1
 
 
 def load_encoder(spec: ModelSpec, batch_size: int = 16, progress: bool = False) -> Encoder:

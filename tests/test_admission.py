@@ -18,8 +18,16 @@ from web.clients import Clients, parse_networks
 from web.issued import IssuedRecords
 
 
+def busy(seconds: float) -> None:
+    """Spend `seconds` of CPU time, as a model pass does (what the queue measures)."""
+    end = time.thread_time() + seconds
+    while time.thread_time() < end:
+        pass
+
+
 class Gate:
-    """Work that records each batch and waits until let through: the queue fills meanwhile."""
+    """Work that records each batch and waits until let through (the queue fills
+    meanwhile), then computes for a time in proportion to the batch's tokens."""
 
     def __init__(self, seconds_per_token: float = 0.0) -> None:
         self.batches: list[list[str]] = []
@@ -29,7 +37,7 @@ class Gate:
     def __call__(self, items: Sequence[tuple[str, int]]) -> list[str]:
         self.batches.append([name for name, _ in items])
         self.open.wait(10)
-        time.sleep(self.seconds_per_token * sum(tokens for _, tokens in items))
+        busy(self.seconds_per_token * sum(tokens for _, tokens in items))
         return [name for name, _ in items]
 
 
@@ -131,7 +139,20 @@ async def test_each_question_is_charged_its_share_of_the_batch_by_its_tokens() -
     (_, short_cost), (_, long_cost) = await asyncio.gather(short, long)
     await batcher.close()
     assert long_cost == pytest.approx(3 * short_cost, rel=0.01)
+    assert short_cost + long_cost == pytest.approx(0.08, rel=0.25)  # the batch's CPU time
     assert batcher.estimate(100) > 0
+
+
+async def test_a_question_is_charged_cpu_time_not_time_spent_waiting_for_a_core() -> None:
+    def sleeps(items: Sequence[tuple[str, int]]) -> list[str]:
+        time.sleep(0.2)  # another process has the core
+        busy(0.02)
+        return [name for name, _ in items]
+
+    batcher: Batcher[tuple[str, int], str] = Batcher(sleeps, parallelism=lambda: 2)
+    (_, cost) = await batcher.submit_measured(("q", 10), tokens=10)
+    await batcher.close()
+    assert cost == pytest.approx(0.04, rel=0.3)  # two compute threads: twice the CPU
 
 
 def test_the_encoder_budget_is_a_sliding_minute_of_measured_time() -> None:

@@ -58,11 +58,17 @@ def from_address(address: str, base_url: str) -> httpx.AsyncClient:
     return httpx.AsyncClient(transport=transport, base_url=base_url, timeout=10)
 
 
+@pytest.fixture
+def no_refusal_delay(monkeypatch: pytest.MonkeyPatch) -> None:
+    """For tests that count many refusals: each would otherwise take a second."""
+    monkeypatch.setattr("web.context.REFUSAL_DELAY_S", 0.0)
+
+
 # ---- who the client is ----------------------------------------------------------------
 
 
 async def test_x_forwarded_for_from_an_untrusted_peer_picks_no_rate_limit_key(
-    service: AnswerService,
+    service: AnswerService, no_refusal_delay: None
 ) -> None:
     async with (
         served(service, WebSettings(questions_per_minute=3)) as base,
@@ -82,7 +88,7 @@ async def test_x_forwarded_for_from_an_untrusted_peer_picks_no_rate_limit_key(
 
 
 async def test_x_forwarded_for_from_a_trusted_proxy_names_the_client(
-    service: AnswerService,
+    service: AnswerService, no_refusal_delay: None
 ) -> None:
     settings = WebSettings(questions_per_minute=1, trusted_proxies=("127.0.0.1",))
     async with served(service, settings) as base, httpx.AsyncClient(base_url=base) as proxy:
@@ -195,7 +201,9 @@ async def test_one_vote_per_record_the_last_one_wins(
     assert stored(store)[record_id]["vote"] == "down"
 
 
-async def test_feedback_is_charged_to_the_clients_budget(logged: AnswerService) -> None:
+async def test_feedback_is_charged_to_the_clients_budget(
+    logged: AnswerService, no_refusal_delay: None
+) -> None:
     async with client_of(logged, WebSettings(encoder_seconds_per_minute=1)) as client:
         record_id = (await client.get("/api/search", params={"q": TREATY})).headers["x-record-id"]
         statuses = [
@@ -273,7 +281,9 @@ class SlowEncoder:
 
     def question_passes(self, texts: Sequence[str]) -> Any:
         self.release.wait(10)
-        time.sleep(self.seconds * len(texts))
+        end = time.thread_time() + self.seconds * len(texts)
+        while time.thread_time() < end:  # computing, as a model does: CPU time is charged
+            pass
         return self.encoder.question_passes(texts)
 
     def __getattr__(self, name: str) -> Any:
@@ -312,8 +322,13 @@ async def test_a_full_queue_answers_503_with_retry_after(
 
 
 async def test_a_client_over_its_encoder_budget_waits_and_others_do_not(
-    built_settings: Settings, encoder: Encoder
+    built_settings: Settings,
+    encoder: Encoder,
+    monkeypatch: pytest.MonkeyPatch,
+    no_refusal_delay: None,
 ) -> None:
+    # The stand-in computes on one thread, whatever torch would use.
+    monkeypatch.setattr("service.answering.compute_threads", lambda: 1)
     service, _ = slow_service(built_settings, encoder, 0.25)
     settings = WebSettings(encoder_seconds_per_minute=1, questions_per_minute=0)
     app = create_app(service, settings)
@@ -337,6 +352,29 @@ async def test_a_client_over_its_encoder_budget_waits_and_others_do_not(
     assert refused.json()["error"].startswith("too much encoder time: at most 1 s a minute")
     assert 1 <= int(refused.headers["retry-after"]) <= 60
     assert fine.status_code == 200
+
+
+async def test_a_client_over_its_limit_is_answered_late_and_others_are_not(
+    service: AnswerService,
+) -> None:
+    app = create_app(service, WebSettings(questions_per_minute=1))
+    flooding = httpx.ASGITransport(app=app, client=("10.0.0.1", 1))
+    other = httpx.ASGITransport(app=app, client=("10.0.0.2", 1))
+    async with (
+        httpx.AsyncClient(transport=flooding, base_url="http://localhost") as flood,
+        httpx.AsyncClient(transport=other, base_url="http://localhost") as calm,
+    ):
+        assert (await flood.get("/api/search", params={"q": TREATY})).status_code == 200
+        started = time.perf_counter()
+        refusals = asyncio.gather(
+            *(flood.get("/api/search", params={"q": TREATY}) for _ in range(5))
+        )
+        answered = await calm.get("/api/search", params={"q": TREATY})
+        calm_seconds = time.perf_counter() - started
+        statuses = [r.status_code for r in await refusals]
+        flood_seconds = time.perf_counter() - started
+    assert statuses == [429] * 5 and flood_seconds >= 1.0
+    assert answered.status_code == 200 and calm_seconds < 1.0
 
 
 # ---- HEAD, health ---------------------------------------------------------------------
@@ -413,6 +451,25 @@ async def test_slow_clients_are_bounded_in_number_and_time(service: AnswerServic
     assert closed_at_once == 20  # past ten from one address
     assert answered.status_code == 200  # another client is not locked out
     assert not any(still_open)  # the request timeout closed the rest
+
+
+async def test_a_kept_alive_connection_has_the_same_time_for_its_next_request(
+    service: AnswerService,
+) -> None:
+    async with served(service, WebSettings(request_timeout=1, keepalive_timeout=30)) as base:
+        port = int(base.rsplit(":", 1)[1].strip("/"))
+        reader, writer = await asyncio.open_connection("127.0.0.1", port)
+        writer.write(b"GET /api/health HTTP/1.1\r\nHost: localhost\r\n\r\n")
+        head = await reader.readuntil(b"\r\n\r\n")
+        length = int(next(h for h in head.split(b"\r\n") if h.startswith(b"content-length"))[15:])
+        await reader.readexactly(length)
+        for part in (b"GET /api/health HTTP/1.1\r\n", b"Host: local", b"host\r\n"):
+            writer.write(part)  # a byte now and then, never the end of the head
+            await asyncio.sleep(0.4)
+        closed = await _closed(reader) or await asyncio.sleep(0.5) or await _closed(reader)
+        writer.close()
+    assert head.startswith(b"HTTP/1.1 200")
+    assert closed
 
 
 async def _closed(reader: asyncio.StreamReader) -> bool:

@@ -150,7 +150,7 @@ def health_view(service: AnswerService) -> Health:
 async def feedback(request: Request, body: FeedbackIn) -> FeedbackOut:
     """👍 / 👎 on a reply, and/or the paragraph that answers its question better, by the
     record id a search returned in its X-Record-Id header (within the hour)."""
-    return record_feedback(request, body)
+    return await record_feedback(request, body)
 
 
 def accept_language(header: str | None) -> str | None:

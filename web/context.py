@@ -3,6 +3,7 @@ and asking a question the one way every route does."""
 
 from __future__ import annotations
 
+import asyncio
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -21,6 +22,12 @@ from .issued import IssuedRecords
 from .settings import WebSettings
 
 RECORD_HEADER = "X-Record-Id"
+# A client over its limits gets its 429 this late. Each refusal still costs the event loop
+# a request's parsing and routing, and a client that ignores Retry-After can send hundreds
+# a second on a few connections, taking the core the loop shares with nobody else; held
+# back, each of its connections makes one request a second. A client within its limits
+# never waits for it.
+REFUSAL_DELAY_S = 1.0
 
 
 @dataclass(frozen=True)
@@ -55,8 +62,14 @@ def client_of(request: Request) -> str:
     return web(request).clients.client(peer, request.headers.get("x-forwarded-for"))
 
 
-def over_budget(error: OverBudget) -> ApiError:
-    return ApiError(429, {"error": str(error)}, {"Retry-After": str(error.retry_after)})
+async def refused(status: int, message: str, retry_after: float) -> ApiError:
+    """The 429 to raise for a client over a limit, after REFUSAL_DELAY_S."""
+    await asyncio.sleep(REFUSAL_DELAY_S)
+    return ApiError(status, {"error": message}, {"Retry-After": str(max(1, round(retry_after)))})
+
+
+async def over_budget(error: OverBudget) -> ApiError:
+    return await refused(429, str(error), error.retry_after)
 
 
 async def ask(
@@ -75,15 +88,11 @@ async def ask(
     wait = context.limit.retry_after(client)
     if wait is not None:
         per_minute = context.limit.per_minute
-        raise ApiError(
-            429,
-            {"error": f"too many questions: at most {per_minute} a minute"},
-            {"Retry-After": str(max(1, round(wait)))},
-        )
+        raise await refused(429, f"too many questions: at most {per_minute} a minute", wait)
     try:
         charge = context.budget.admit(client, service.estimate(question))
     except OverBudget as error:
-        raise over_budget(error) from None
+        raise await over_budget(error) from None
     try:
         reply = await service.ask(
             question,

@@ -27,7 +27,7 @@ def question_log_health(service: AnswerService) -> QuestionLogHealth:
     )
 
 
-def record_feedback(request: Request, body: FeedbackIn) -> FeedbackOut:
+async def record_feedback(request: Request, body: FeedbackIn) -> FeedbackOut:
     """Feedback on a search this front end answered and whose id has not expired, naming a
     paragraph that exists; charged to the client's budget. The last vote (and paragraph)
     sent for a record is the one kept."""
@@ -43,7 +43,7 @@ def record_feedback(request: Request, body: FeedbackIn) -> FeedbackOut:
     try:
         context.budget.admit(client_of(request), FEEDBACK_SECONDS)
     except OverBudget as error:
-        raise over_budget(error) from None
+        raise await over_budget(error) from None
     issued = context.issued.get(body.record_id)
     if issued is None:
         return FeedbackOut(recorded=False)

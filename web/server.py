@@ -173,8 +173,10 @@ def guarded_protocol(connections: Connections, request_timeout: float) -> type[H
         def data_received(self, data: bytes) -> None:
             super().data_received(data)
             cycle = self.cycle
-            if cycle is not None and not cycle.more_body:
-                self._disarm()  # the whole request is in: the app has it
+            # The whole of a new request is in (not the last one's, answered already): the
+            # app has it, and the time it takes is not the client's.
+            if cycle is not None and not cycle.response_complete and not cycle.more_body:
+                self._disarm()
 
         def on_response_complete(self) -> None:
             super().on_response_complete()

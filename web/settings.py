@@ -32,8 +32,8 @@ class WebSettings:
     # Questions one client (IP address) may ask a minute; 0 lets everything through. The
     # page asks as one types (debounced), so a typed question costs a few.
     questions_per_minute: int = 120
-    # Encoder time one client may use a minute, in seconds; 0 is no limit. A normal
-    # question takes 30-40 ms, the longest accepted ten times as much: 6 s is 150 normal
+    # Encoder CPU time one client may use a minute, in seconds; 0 is no limit. A normal
+    # question takes 25-40 ms, the longest accepted ten times as much: 6 s is 150 normal
     # questions, 20 of the longest (service/admission.py).
     encoder_seconds_per_minute: int = 6
     # Origins (scheme://host[:port]) whose pages may call the API; "*" allows any. Other
