@@ -46,7 +46,7 @@ test: $(INSTALLED) system-packages lint
 	$(BIN)/interview-bot model
 	$(BIN)/python -m pytest
 
-# Logic on a small fake encoder, no model, browser or database server: under a minute.
+# Logic on a small fake encoder, no model, browser or database server: about a minute.
 test-fast: $(INSTALLED)
 	$(BIN)/python -m pytest -m "not slow"
 

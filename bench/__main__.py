@@ -1,10 +1,11 @@
 """`python -m bench [--quick] [--out FILE]`: measure, print a table, write JSON.
 
 Groups run in the order of GROUPS, each in its own module: latency, startup, reindex,
-throughput, bot (botload), web (webload), scale. The model and the seed-corpus index are
-loaded once, in a scratch folder, and shared by the groups that need them. A group module
-has `run(ctx)`, `ROWS` (its lines of the table) and `TARGETS` (the bounds it is checked
-against), so that adding one is one line here (see bench/README.md, "Adding a group").
+throughput, bot (botload), web (webload), fairness, report, scale. The model and the
+seed-corpus index are loaded once, in a scratch folder, and shared by the groups that need
+them. A group module has `run(ctx)`, `ROWS` (its lines of the table) and `TARGETS` (the
+bounds it is checked against), so that adding one is one line here (see bench/README.md,
+"Adding a group").
 """
 
 from __future__ import annotations
@@ -18,7 +19,7 @@ import time
 from pathlib import Path
 from typing import Any
 
-from . import botload, latency, reindex, scale, startup, throughput, webload
+from . import botload, fairness, latency, reindex, report, scale, startup, throughput, webload
 from .common import (
     RESULTS,
     Context,
@@ -39,6 +40,8 @@ GROUPS: dict[str, Group] = {
     "throughput": throughput,
     "bot": botload,
     "web": webload,
+    "fairness": fairness,
+    "report": report,
     "scale": scale,
 }
 

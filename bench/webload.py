@@ -156,12 +156,13 @@ async def clients(url: str, questions: list[str], tally: Answers) -> None:
 
 
 class Server:
-    """`interview-bot web --port 0` in a child process on the run's config, until stop()."""
+    """`interview-bot web --port 0` in a child process on the run's config (or `config`),
+    until stop()."""
 
-    def __init__(self, ctx: Context) -> None:
+    def __init__(self, ctx: Context, config: Path | None = None) -> None:
         self.child = subprocess.Popen(
             [*cli_command(), "web", "--port", "0"],
-            env=child_env(ctx.config),
+            env=child_env(config or ctx.config),
             cwd=ctx.folder,
             stdin=subprocess.DEVNULL,
             stdout=subprocess.DEVNULL,

@@ -179,7 +179,8 @@ async def _ask_again(query: CallbackQuery, context: BotContext) -> tuple[Message
     text = context.checked(question_text(asked)) if asked is not None else None
     if asked is None or text is None:
         return None
-    return asked, await context.service.ask(text)
+    user = query.from_user
+    return asked, await context.service.ask(text, client=("bot", user.id) if user else None)
 
 
 def _asked(query: CallbackQuery) -> Message | None:

@@ -17,6 +17,7 @@ from telegram.error import TelegramError
 from telegram.ext import ApplicationHandlerStop
 
 from records import FrontEnd
+from service.answering import AnswerService
 from service.questions import QuestionError
 
 from . import keyboards, render
@@ -24,6 +25,7 @@ from .context import BotContext
 from .guards import Admission
 from .questions import is_addressed, question_text
 from .sending import send, send_reply
+from .texts import Texts
 
 log = logging.getLogger(__name__)
 
@@ -95,7 +97,9 @@ async def question(update: Update, context: BotContext) -> None:
         return
     typing = asyncio.create_task(context.bot.send_chat_action(message.chat_id, ChatAction.TYPING))
     try:
-        reply = await service.ask(query, front_end=FrontEnd.BOT, language=context.language)
+        reply = await service.ask(
+            query, front_end=FrontEnd.BOT, language=context.language, client=sender_of(update)
+        )
     finally:
         # Awaited before replying, or "typing…" would linger after the reply; a failure is harmless.
         with contextlib.suppress(TelegramError):
@@ -128,7 +132,7 @@ async def inline_query(update: Update, context: BotContext) -> None:
     text = context.checked(inline.query)
     # Not logged: Telegram sends a query at every pause in typing; what is logged is the
     # result the user posts (chosen_inline_result).
-    reply = await context.service.ask(text) if text is not None else None
+    reply = await context.service.ask(text, client=sender_of(update)) if text is not None else None
     results = render.inline_results(reply, texts) if reply is not None else []
     # Results are always personal: their labels are in the asking user's language.
     if results:
@@ -174,7 +178,19 @@ async def stats_command(update: Update, context: BotContext) -> None:
         return
     service = context.service
     text = render.stats(service.stats, context.shared.stats, service.snapshot, context.texts)
-    await message.reply_text(text)
+    await message.reply_text(f"{text}\n{render.notice(log_line(service, context.texts))}")
+
+
+def log_line(service: AnswerService, texts: Texts) -> str:
+    """The question log's state and counters: what it wrote, and what it lost and how."""
+    stats = service.log_stats()
+    return texts.stats_log.format(
+        state=dict(texts.log_states).get(stats.state, stats.state),
+        written=stats.written,
+        dropped=stats.dropped,
+        failed=stats.failed,
+        queued=stats.queued,
+    )
 
 
 async def report_command(update: Update, context: BotContext) -> None:
@@ -202,6 +218,12 @@ async def on_error(update: object, context: BotContext) -> None:
     if update.effective_message is not None:
         with contextlib.suppress(TelegramError):
             await update.effective_message.reply_text(render.notice(context.texts.error))
+
+
+def sender_of(update: Update) -> tuple[str, int] | None:
+    """Whose question it is, for the encoder's fair order across users."""
+    user = update.effective_user
+    return ("bot", user.id) if user is not None else None
 
 
 def _message(update: Update) -> Message:

@@ -113,6 +113,10 @@ class Texts:
     upload_failed: str  # {error}
     upload_for_admins: str  # a file sent by anyone else
     import_usage: str
+    # The question log under /stats: {state} {written} {dropped} {failed} {queued}
+    stats_log: str
+    # Its state in words: off, writing, failing, closed.
+    log_states: tuple[tuple[str, str], ...]
 
 
 RUSSIAN = Texts(
@@ -234,6 +238,14 @@ RUSSIAN = Texts(
     upload_for_admins="Добавлять интервью могут только администраторы бота. Задайте вопрос "
     "словами.",
     import_usage="Напишите после команды адрес страницы: /import https://…",
+    stats_log="Журнал вопросов: {state}; записано {written}, отброшено {dropped}, "
+    "потеряно при записи {failed}, в очереди {queued}",
+    log_states=(
+        ("off", "выключен"),
+        ("writing", "пишется"),
+        ("failing", "база недоступна, записи теряются"),
+        ("closed", "закрыт"),
+    ),
 )
 
 ENGLISH = Texts(
@@ -358,6 +370,14 @@ ENGLISH = Texts(
     upload_for_admins="Only the bot's administrators can add interviews. Please type your "
     "question in words.",
     import_usage="Write the page's address after the command: /import https://…",
+    stats_log="Question log: {state}; written {written}, dropped {dropped}, "
+    "failed {failed}, queued {queued}",
+    log_states=(
+        ("off", "off"),
+        ("writing", "writing"),
+        ("failing", "the database cannot be written, records are lost"),
+        ("closed", "closed"),
+    ),
 )
 
 KAZAKH = Texts(
@@ -480,6 +500,14 @@ KAZAKH = Texts(
     upload_failed="Жарияланбады, бұрынғы индекс жұмыс істеп тұр. Қате: {error}",
     upload_for_admins="Сұхбатты тек бот әкімшілері қоса алады. Сұрағыңызды сөзбен жазыңыз.",
     import_usage="Командадан кейін беттің мекенжайын жазыңыз: /import https://…",
+    stats_log="Сұрақтар журналы: {state}; жазылғаны {written}, тасталғаны {dropped}, "
+    "жазу кезінде жоғалғаны {failed}, кезекте {queued}",
+    log_states=(
+        ("off", "өшірулі"),
+        ("writing", "жазылып жатыр"),
+        ("failing", "дерекқор қолжетімсіз, жазбалар жоғалуда"),
+        ("closed", "жабық"),
+    ),
 )
 
 LANGUAGES = (RUSSIAN, ENGLISH, KAZAKH)

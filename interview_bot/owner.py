@@ -65,15 +65,17 @@ def report(ctx: click.Context, days: int, as_json: bool) -> None:
     """What users asked, what the interview could not answer, and which answers they disliked."""
     from service.encoder import load_encoder
     from service.report import build_report
+    from service.vectors import vector_tag
 
     settings = _settings(ctx)
+    spec = settings.model.spec()
     with _store(settings) as store:
 
         def embed(texts: Sequence[str]) -> np.ndarray:
-            # Loaded only when there are unanswered questions to group by meaning.
-            return load_encoder(settings.model.spec()).question_vectors(texts)
+            # Loaded only for unanswered questions the log holds no vector of.
+            return load_encoder(spec).question_vectors(texts)
 
-        result = build_report(store, embed, _since(days))
+        result = build_report(store, embed, _since(days), vector_tag(spec))
     click.echo(json.dumps(_json(result), ensure_ascii=False) if as_json else report_text(result))
 
 

@@ -3,6 +3,7 @@ both on one model (`serve --web`), and `run`, which picks for a newcomer."""
 
 from __future__ import annotations
 
+import faulthandler
 import logging
 import socket
 import time
@@ -45,7 +46,7 @@ def run(ctx: click.Context) -> None:
         err=True,
     )
     # A newcomer's port 8000 may be taken by something else: any free port will do.
-    _serve_web(ctx, _listen(ctx, WEB_HOST, WEB_PORT, any_port_if_taken=True))
+    _serve_web(ctx, _listen(ctx, WEB_HOST, WEB_PORT, any_port_if_taken=True), WEB_HOST)
 
 
 @click.command()
@@ -68,7 +69,7 @@ def web(ctx: click.Context, host: str, port: int) -> None:
 
     SIGHUP reloads the index: rebuilt first if the corpus changed, then served.
     """
-    _serve_web(ctx, _listen(ctx, host, port))
+    _serve_web(ctx, _listen(ctx, host, port), host)
 
 
 @click.command()
@@ -141,7 +142,7 @@ def serve(
         serving_bot(build_application(service, config), webhook)
     ]
     if page is not None:
-        frontends.append(_page(ctx, service, page))
+        frontends.append(_page(ctx, service, page, web_host))
     try:
         lifetime.run(service, frontends)
     except Exception:
@@ -166,29 +167,29 @@ def _listen(
         ctx.exit(1)
 
 
-def _serve_web(ctx: click.Context, sock: socket.socket) -> None:
+def _serve_web(ctx: click.Context, sock: socket.socket, host: str) -> None:
     from web.server import url
 
     from . import lifetime
 
     service = _open_service(ctx, f"the page on {url(sock)}")
-    lifetime.run(service, [_page(ctx, service, sock)])
+    lifetime.run(service, [_page(ctx, service, sock, host)])
 
 
 def _page(
-    ctx: click.Context, service: AnswerService, sock: socket.socket
+    ctx: click.Context, service: AnswerService, sock: socket.socket, host: str
 ) -> AbstractAsyncContextManager[Any]:
     from web.app import create_app
     from web.server import serving_web, url
 
-    app = create_app(service, web_settings(_config(ctx)))
+    app = create_app(service, web_settings(_config(ctx)), host)
     click.echo(f"The search page is at {url(sock)} (API docs at {url(sock)}docs).", err=True)
     return serving_web(app, sock)
 
 
 def _open_service(ctx: click.Context, where: str) -> AnswerService:
     """The model and the index, loaded once for every front end of the process."""
-    from questionlog.redaction import url_password
+    from questionlog.redaction import url_secrets
     from service.answering import AnswerService
     from service.logs import setup_logging
     from service.runtime import limit_threads
@@ -196,9 +197,12 @@ def _open_service(ctx: click.Context, where: str) -> AnswerService:
     from . import lifetime
 
     settings, telegram = _settings(ctx), bot_config(_config(ctx)).telegram
+    # A fatal signal (SIGBUS: a large memory-mapped index file cut short under the server)
+    # would otherwise kill it without a word in the journal.
+    faulthandler.enable()
     store_url = settings.store.url
-    password = url_password(store_url) if store_url else None
-    setup_logging([telegram.token, telegram.webhook_secret, password])
+    passwords = url_secrets(store_url) if store_url else []
+    setup_logging([telegram.token, telegram.webhook_secret, *passwords])
     click.echo("Loading the model and the index...", err=True)
     with lifetime.stop_signals_while_loading():
         started = time.perf_counter()

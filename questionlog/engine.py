@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+import re
 import sqlite3
 import time
 from collections.abc import Iterator
@@ -21,7 +22,6 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy import event
 from sqlalchemy.engine import URL, make_url
-from sqlalchemy.exc import ArgumentError
 
 from questionlog.settings import StoreSettings
 
@@ -39,14 +39,29 @@ def store_url(settings: StoreSettings) -> URL:
     """The URL to connect to: the SQLite file, or `settings.url` with psycopg 3 as driver."""
     if settings.url is None:
         return URL.create("sqlite+pysqlite", database=str(settings.path))
+    return postgres_url(settings.url)
+
+
+def postgres_url(text: str) -> URL:
+    """`text` as a PostgreSQL URL for psycopg 3; ValueError, in words that never quote the
+    URL (it may hold a password), when it is not one."""
     try:
-        url = make_url(settings.url)
-    except ArgumentError:
-        # SQLAlchemy's message would quote the URL, password and all.
-        raise ValueError("store.url is not a URL: postgresql://user:password@host/db") from None
+        url = make_url(text)
+        port = url.port
+    except Exception:
+        # ArgumentError, or ValueError for a port that is no number, whose message quotes
+        # it: when the URL lacks its @, that "port" is the password.
+        raise ValueError("is not a URL like postgresql://user:password@host/db") from None
     if url.drivername not in ("postgresql", "postgres", "postgresql+psycopg"):
-        # Named without the URL itself: it may hold a password.
-        raise ValueError(f"store.url must be a postgresql:// URL, not {url.drivername}://")
+        # The scheme alone: the rest may hold a password.
+        scheme = re.sub(r"[^A-Za-z0-9+.-]", "?", url.drivername)[:20]
+        raise ValueError(f"must be a postgresql:// URL, not {scheme}://")
+    if port is not None and not 0 < port < 65536:
+        raise ValueError("has a port out of range (1-65535)")
+    if url.host and "@" in url.host:
+        # The password held an @: the parser took its tail for the host name, which a
+        # connection error would then quote.
+        raise ValueError("has an @ in its user name or password: write it as %40")
     return url.set(drivername="postgresql+psycopg")
 
 

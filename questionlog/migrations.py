@@ -14,7 +14,7 @@ import sqlalchemy as sa
 
 from questionlog.clock import Clock, utc_now
 from questionlog.engine import write_transaction
-from questionlog.schema import feedback, questions, schema_version
+from questionlog.schema import ID, UtcDateTime, schema_version
 
 Migration = Callable[[sa.Connection], None]
 # Any constant both replicas agree on: it names the lock, nothing else.
@@ -25,15 +25,44 @@ class SchemaError(RuntimeError):
     """The database's schema is newer than this program's."""
 
 
+# The tables as version 1 made them, frozen here: schema.py holds the newest shape.
+_V1 = sa.MetaData()
+_V1_TABLES = (
+    sa.Table(
+        "questions",
+        _V1,
+        sa.Column("id", ID, primary_key=True),
+        sa.Column("at", UtcDateTime, nullable=False, index=True),
+        sa.Column("front_end", sa.Text, nullable=False),
+        sa.Column("language", sa.Text),
+        sa.Column("text", sa.Text, nullable=False),
+        sa.Column("decision", sa.Text, nullable=False),
+        sa.Column("hits", sa.JSON, nullable=False),
+    ),
+    sa.Table(
+        "feedback",
+        _V1,
+        sa.Column("question_id", ID, primary_key=True),
+        sa.Column("at", UtcDateTime, nullable=False, index=True),
+        sa.Column("vote", sa.Text),
+        sa.Column("preferred_paragraph_id", sa.Text),
+    ),
+)
+
+
 def _create_tables(connection: sa.Connection) -> None:
-    # Version 1 creates the tables as schema.py defines them today. The step that first
-    # alters them must also freeze this one's definitions here, so that version 1 stays
-    # what it was.
-    questions.create(connection)
-    feedback.create(connection)
+    for table in _V1_TABLES:
+        table.create(connection)
 
 
-MIGRATIONS: tuple[Migration, ...] = (_create_tables,)
+def _add_question_vectors(connection: sa.Connection) -> None:
+    # Nullable: the questions logged before have none, and the report encodes those.
+    binary = sa.LargeBinary().compile(dialect=connection.dialect)
+    connection.execute(sa.text(f"ALTER TABLE questions ADD COLUMN vector {binary}"))
+    connection.execute(sa.text("ALTER TABLE questions ADD COLUMN vector_model TEXT"))
+
+
+MIGRATIONS: tuple[Migration, ...] = (_create_tables, _add_question_vectors)
 
 
 def migrate(

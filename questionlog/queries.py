@@ -108,6 +108,8 @@ def _question(row: Any) -> Question:
         text=row.text,
         decision=Decision(row.decision),
         hits=tuple((str(pid), float(score)) for pid, score in row.hits),
+        vector=bytes(row.vector) if row.vector is not None else None,
+        vector_model=row.vector_model,
     )
 
 

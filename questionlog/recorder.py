@@ -14,6 +14,7 @@ from collections.abc import Iterable
 from datetime import timedelta
 from types import TracebackType
 
+import numpy as np
 from sqlalchemy.exc import SQLAlchemyError
 
 from questionlog.clock import Clock, utc_now
@@ -23,7 +24,7 @@ from questionlog.records import Feedback, LogStats, Question
 from questionlog.settings import StoreSettings
 from questionlog.store import Store
 from questionlog.throttle import WarningThrottle
-from questionlog.writer import Writer
+from questionlog.writer import RETRY_SECONDS, Writer
 from records import Decision, FrontEnd, Vote
 
 log = logging.getLogger(__name__)
@@ -44,20 +45,28 @@ class QuestionLog:
         self._clock = clock
 
     @classmethod
-    def open(cls, settings: StoreSettings, clock: Clock = utc_now) -> QuestionLog:
+    def open(
+        cls,
+        settings: StoreSettings,
+        clock: Clock = utc_now,
+        *,
+        retry_seconds: float = RETRY_SECONDS,
+    ) -> QuestionLog:
         """Start the log. A database that is down does not stop the start: it is warned
-        about and tried again with each batch. A schema newer than this program's does
-        (SchemaError), since writing to it could corrupt it."""
+        about, records are refused, and it is tried again every `retry_seconds`. A schema
+        newer than this program's does (SchemaError), since writing to it could corrupt it."""
         if not settings.enabled:
             return cls(None, clock)
         throttle = WarningThrottle(log, clock)
         store = Store(settings)
+        failing = False
         try:
-            store.ensure_schema()
+            store.probe()
         except SchemaError:
             store.close()
             raise
         except (SQLAlchemyError, OSError) as exc:
+            failing = True
             throttle.warn(
                 f"question log: {store.name} unavailable ({store.describe(exc)}); "
                 "questions are dropped until it is back"
@@ -68,6 +77,8 @@ class QuestionLog:
             retention=timedelta(days=settings.retention_days),
             clock=clock,
             throttle=throttle,
+            failing=failing,
+            retry_seconds=retry_seconds,
         )
         return cls(writer, clock)
 
@@ -78,13 +89,16 @@ class QuestionLog:
         decision: str,
         hits: Iterable[tuple[str, float]],
         language: str | None = None,
+        vector: tuple[str, np.ndarray] | None = None,
     ) -> str | None:
         """Log a question and how it was answered; returns its id at once, or None when
-        the record will not be written (logging disabled, or the queue full).
+        the record will not be written (logging disabled, the queue full, or the database
+        failing).
 
-        `hits` are (paragraph id, score), best first. Raises ValueError for what no front
-        end should pass (an unknown front end or decision, a score that is not finite),
-        never for the database's sake.
+        `hits` are (paragraph id, score), best first; `vector` is the question's vector
+        and the tag of the model that made it (service/vectors.py), for the report. Raises
+        ValueError for what no front end should pass (an unknown front end or decision, a
+        score that is not finite), never for the database's sake.
         """
         # Raise ValueError, naming the value, for what no enumeration member is.
         where, decided = FrontEnd(front_end), Decision(decision)
@@ -101,6 +115,8 @@ class QuestionLog:
             text=_storable(text),
             decision=decided,
             hits=kept,
+            vector=np.asarray(vector[1], dtype="<f2").tobytes() if vector else None,
+            vector_model=vector[0] if vector else None,
         )
         return question.id if self._writer.submit(question) else None
 
@@ -136,9 +152,11 @@ class QuestionLog:
 
     def stats(self) -> LogStats:
         if self._writer is None:
-            return LogStats(enabled=False, written=0, dropped=0, failed=0, queued=0)
-        counts = self._writer.counters
-        return LogStats(True, counts.written, counts.dropped, counts.failed, self._writer.queued)
+            return LogStats(enabled=False, written=0, dropped=0, failed=0, queued=0, state="off")
+        counts, writer = self._writer.counters, self._writer
+        return LogStats(
+            True, counts.written, counts.dropped, counts.failed, writer.queued, writer.state
+        )
 
     def __enter__(self) -> QuestionLog:
         return self

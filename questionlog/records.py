@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date, datetime
+from typing import Literal
 
 from records import Decision, FrontEnd, Vote
 
@@ -23,6 +24,11 @@ class Question:
     text: str
     decision: Decision
     hits: tuple[ScoredId, ...]
+    # The question's vector as the service computed it (float16 bytes), and a tag naming
+    # the model that made it: the report groups questions by it without encoding them
+    # again. None for questions logged before vectors were kept.
+    vector: bytes | None = None
+    vector_model: str | None = None
 
     @property
     def shown_paragraph_id(self) -> str | None:
@@ -42,15 +48,21 @@ class Feedback:
     preferred_paragraph_id: str | None = None
 
 
+# The log's state: "off" (disabled), "writing" (the last write or check succeeded),
+# "failing" (the database cannot be written: records are refused until it can), "closed".
+LogState = Literal["off", "writing", "failing", "closed"]
+
+
 @dataclass(frozen=True)
 class LogStats:
-    """Counters for an admin's /stats, in records and feedback items since start."""
+    """Counters for /stats and /api/health, in records and feedback items since start."""
 
     enabled: bool
     written: int  # committed to the database
-    dropped: int  # refused at the door: queue full, or the log closed
+    dropped: int  # refused at the door: queue full, the database failing, or the log closed
     failed: int  # taken by the writer, then lost to a database error
     queued: int  # waiting for the writer now
+    state: LogState = "off"
 
 
 @dataclass(frozen=True)

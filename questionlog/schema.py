@@ -38,14 +38,14 @@ class UtcDateTime(sa.TypeDecorator[datetime]):
 
 
 metadata = sa.MetaData()
-_ID = sa.String(RECORD_ID_LENGTH)
+ID = sa.String(RECORD_ID_LENGTH)
 
 # Text columns have no length limit: PostgreSQL would fail the whole batch over one
 # overlong value, and the front ends already limit what a user can send.
 questions = sa.Table(
     "questions",
     metadata,
-    sa.Column("id", _ID, primary_key=True),
+    sa.Column("id", ID, primary_key=True),
     sa.Column("at", UtcDateTime, nullable=False, index=True),
     sa.Column("front_end", sa.Text, nullable=False),
     sa.Column("language", sa.Text),
@@ -53,12 +53,15 @@ questions = sa.Table(
     sa.Column("decision", sa.Text, nullable=False),
     # [[paragraph id, score], ...], best first: read whole, never queried inside.
     sa.Column("hits", sa.JSON, nullable=False),
+    # The question's vector (float16) and the model that made it (service/vectors.py).
+    sa.Column("vector", sa.LargeBinary),
+    sa.Column("vector_model", sa.Text),
 )
 
 feedback = sa.Table(
     "feedback",
     metadata,
-    sa.Column("question_id", _ID, primary_key=True),
+    sa.Column("question_id", ID, primary_key=True),
     sa.Column("at", UtcDateTime, nullable=False, index=True),
     sa.Column("vote", sa.Text),
     sa.Column("preferred_paragraph_id", sa.Text),

@@ -24,3 +24,12 @@ class StoreSettings:
             raise ValueError(f"store.retention_days must be at least 1, got {self.retention_days}")
         if self.queue_size < 1:
             raise ValueError(f"store.queue_size must be at least 1, got {self.queue_size}")
+        if self.url is not None:
+            # Checked now, so that every command refuses a bad URL in one line before it
+            # starts (imported here: SQLAlchemy is slow to import for commands without one).
+            from questionlog.engine import postgres_url
+
+            try:
+                postgres_url(self.url)
+            except ValueError as error:
+                raise ValueError(f"store.url {error}") from None

@@ -3,8 +3,10 @@ the two writes the log makes, a batch of records and a purge."""
 
 from __future__ import annotations
 
+import os
 from collections.abc import Iterable, Sequence
 from datetime import datetime
+from pathlib import Path
 from types import TracebackType
 from typing import Any
 
@@ -32,6 +34,11 @@ class Store:
         self._url = settings.url or ""
         self._migrations = migrations
         self._migrated = False
+        # The SQLite file the open connections write to, as (device, inode) once a write
+        # succeeded: a connection to a file that was deleted or replaced goes on writing
+        # into the old inode, where nobody will ever read it.
+        self._path = None if settings.url else settings.path
+        self._file: tuple[int, int] | None = None
 
     @classmethod
     def open(cls, settings: StoreSettings) -> Store:
@@ -53,6 +60,7 @@ class Store:
 
     def write(self, new: Sequence[Question], feedback_items: Iterable[Feedback]) -> None:
         """Insert `new` and apply the feedback in one transaction: all of it, or none."""
+        self.check_writable()
         self.ensure_schema()
         merged = _merge(feedback_items)
         with write_transaction(self.engine) as connection:
@@ -60,6 +68,36 @@ class Store:
                 connection.execute(sa.insert(questions), [_question_row(q) for q in new])
             if merged:
                 connection.execute(_feedback_upsert(connection), merged)
+        self._file = _identity(self._path)
+
+    def probe(self) -> None:
+        """Raise unless a write would succeed now: the database is reachable, migrated and
+        writable (an empty write transaction)."""
+        self.check_writable()
+        self.ensure_schema()
+        with write_transaction(self.engine):
+            pass
+        self._file = _identity(self._path)
+
+    def reopened(self) -> str | None:
+        """For SQLite: when the file the connections write to was deleted or replaced since
+        the last write, close them (the next write makes and migrates a new file) and say
+        what happened; else None."""
+        if self._path is None or self._file is None:
+            return None
+        now = _identity(self._path)
+        if now == self._file:
+            return None
+        self.engine.dispose()
+        self._migrated = False
+        self._file = None
+        return "was deleted" if now is None else "was replaced"
+
+    def check_writable(self) -> None:
+        """Raise ReadOnlyStore for a SQLite file that cannot be written: a connection opened
+        before would go on appending to its write-ahead log, which can never be merged in."""
+        if self._path is not None and self._path.exists() and not os.access(self._path, os.W_OK):
+            raise ReadOnlyStore(f"{self._path} is read-only")
 
     def purge(self, before: datetime) -> int:
         """Delete questions and feedback older than `before`; returns the questions deleted."""
@@ -88,6 +126,18 @@ class Store:
         self.close()
 
 
+class ReadOnlyStore(OSError):
+    """The SQLite file cannot be written."""
+
+
+def _identity(path: Path | None) -> tuple[int, int] | None:
+    try:
+        stat = os.stat(path) if path is not None else None
+    except OSError:
+        return None
+    return (stat.st_dev, stat.st_ino) if stat is not None else None
+
+
 def _question_row(question: Question) -> dict[str, Any]:
     return {
         "id": question.id,
@@ -97,6 +147,8 @@ def _question_row(question: Question) -> dict[str, Any]:
         "text": question.text,
         "decision": question.decision,
         "hits": [list(hit) for hit in question.hits],
+        "vector": question.vector,
+        "vector_model": question.vector_model,
     }
 
 

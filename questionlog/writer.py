@@ -1,10 +1,16 @@
 """The background writer: a bounded queue in front of the database, drained by one thread.
 
 Callers on the event loop only ever put into the queue without waiting. When the queue is
-full (the database is slow, locked or down, and the writer is stuck or failing), the item
-is dropped and counted: the log loses questions before the bot loses answers. The thread
-commits what it finds in the queue as one batch, so a burst costs one transaction, and it
-purges old rows itself as the clock passes.
+full (the database is slow or locked, and the writer is stuck), the item is dropped and
+counted: the log loses questions before the bot loses answers. The thread commits what it
+finds in the queue as one batch, so a burst costs one transaction, and it purges old rows
+itself as the clock passes.
+
+When a write fails the log is "failing": that is said at once, records are refused at the
+door (so that no front end hands out an id for a record that cannot be written), and the
+thread checks the database every `retry_seconds`. When a check or a write succeeds again,
+one line says how many records the outage cost, and the log is "writing" again. A SQLite
+file deleted or replaced underneath is noticed before each write and opened afresh.
 """
 
 from __future__ import annotations
@@ -17,7 +23,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
 from questionlog.clock import Clock
-from questionlog.records import Feedback, Question
+from questionlog.records import Feedback, LogState, Question
 from questionlog.store import Store
 from questionlog.throttle import WarningThrottle
 
@@ -27,6 +33,8 @@ BATCH_MAX = 500
 PURGE_EVERY = timedelta(hours=1)
 # How often an idle writer wakes to see whether a purge is due (real seconds).
 _IDLE_WAKE_S = 60.0
+# How often a failing log checks whether the database can be written again (real seconds).
+RETRY_SECONDS = 2.0
 
 Item = Question | Feedback
 
@@ -65,6 +73,8 @@ class Writer:
         retention: timedelta,
         clock: Clock,
         throttle: WarningThrottle,
+        failing: bool = False,
+        retry_seconds: float = RETRY_SECONDS,
     ) -> None:
         self.counters = Counters()
         self._store = store
@@ -72,8 +82,13 @@ class Writer:
         self._retention = retention
         self._clock = clock
         self._throttle = throttle
+        self._retry_seconds = retry_seconds
         self._last_purge: datetime | None = None
         self._closed = False
+        # Set by the writer thread, read by callers: a plain bool is safe to share.
+        self._failing = failing
+        self._lost_in_outage = 0  # failed or refused since the log started failing
+        self._outage_lock = threading.Lock()  # submit() runs on callers' threads
         self._thread = threading.Thread(target=self._run, name="questionlog-writer", daemon=True)
         self._thread.start()
 
@@ -81,17 +96,28 @@ class Writer:
     def queued(self) -> int:
         return self._queue.qsize()
 
+    @property
+    def state(self) -> LogState:
+        if self._closed:
+            return "closed"
+        return "failing" if self._failing else "writing"
+
     def submit(self, item: Item) -> bool:
         """Queue `item` without waiting; False when it was dropped."""
-        if not self._closed:
+        if self._closed:
+            reason = "log closed"
+        elif self._failing:
+            reason = f"{self._store.name} cannot be written"
+        else:
             try:
                 self._queue.put_nowait(item)
                 return True
             except queue.Full:
                 reason = f"queue full ({self._queue.maxsize})"
-        else:
-            reason = "log closed"
         self.counters.add(dropped=1)
+        if self._failing:
+            with self._outage_lock:
+                self._lost_in_outage += 1
         self._throttle.warn(f"question log: dropping records: {reason}; {self._totals()}")
         return False
 
@@ -134,8 +160,12 @@ class Writer:
         self._purge_if_due()
         while True:
             try:
-                first = self._queue.get(timeout=_IDLE_WAKE_S)
+                first = self._queue.get(
+                    timeout=self._retry_seconds if self._failing else _IDLE_WAKE_S
+                )
             except queue.Empty:
+                if self._failing:
+                    self._retry()
                 self._purge_if_due()
                 continue
             batch = [first]
@@ -155,6 +185,7 @@ class Writer:
     def _write(self, items: list[Item]) -> None:
         if not items:
             return
+        self._check_file()
         try:
             self._store.write(
                 [item for item in items if isinstance(item, Question)],
@@ -163,12 +194,63 @@ class Writer:
         # Whatever went wrong, the thread must live on to write the next batch.
         except Exception as exc:
             self.counters.add(failed=len(items))
-            self._throttle.warn(
-                f"question log: {len(items)} records lost, {self._store.name}: "
-                f"{self._store.describe(exc)}; {self._totals()}"
-            )
+            self._failed(exc, len(items))
         else:
             self.counters.add(written=len(items))
+            self._recovered()
+
+    def _retry(self) -> None:
+        """While failing: check whether the database can be written again."""
+        self._check_file()
+        try:
+            self._store.probe()
+        except Exception as exc:
+            self._throttle.warn(
+                f"question log: {self._store.name} still cannot be written "
+                f"({self._store.describe(exc)}); {self._lost_in_outage} records dropped so "
+                f"far; {self._totals()}"
+            )
+        else:
+            self._recovered()
+
+    def _check_file(self) -> None:
+        reason = self._store.reopened()
+        if reason is not None:
+            log.warning("question log: %s %s: opening a new one", self._store.name, reason)
+
+    def _failed(self, exc: Exception, lost: int) -> None:
+        with self._outage_lock:
+            self._lost_in_outage += lost
+        if self._failing:
+            self._throttle.warn(
+                f"question log: {lost} records lost, {self._store.name}: "
+                f"{self._store.describe(exc)}; {self._totals()}"
+            )
+            return
+        # Said at once, whatever the throttle: the start of an outage is what the operator
+        # looks for.
+        self._failing = True
+        log.warning(
+            "question log: cannot write to %s (%s): %d records lost; records are dropped "
+            "until it can be written again; %s",
+            self._store.name,
+            self._store.describe(exc),
+            lost,
+            self._totals(),
+        )
+
+    def _recovered(self) -> None:
+        if not self._failing:
+            return
+        with self._outage_lock:
+            lost, self._lost_in_outage = self._lost_in_outage, 0
+        self._failing = False
+        log.warning(
+            "question log: %d records dropped while %s was unreachable, writing again; %s",
+            lost,
+            self._store.name,
+            self._totals(),
+        )
 
     def _purge_if_due(self) -> None:
         now = self._clock()

@@ -13,30 +13,38 @@ import asyncio
 import logging
 import time
 from collections import Counter
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Hashable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from records import Decision, FrontEnd, Reason, Vote
-from records.errors import first_line
+import numpy as np
 
+from questionlog.records import LogStats
+from records import Decision, FrontEnd, Reason, Vote
+from records.errors import UserError, first_line
+
+from .admission import Charge
 from .batching import Batcher
 from .decision import MAX_SHOWN
-from .encoder import Encoder, load_encoder
+from .encoder import Encoder, compute_threads, load_encoder
 from .intake import Intake, classify
 from .questions import check_question
 from .replies import Reply
 from .report import Report, build_report
 from .settings import Settings
 from .snapshot import Snapshot, open_snapshot, rebuild_index, stale_reason
+from .vectors import collect_vectors, vector_tag, vectors_collected
 
 if TYPE_CHECKING:
     from questionlog.recorder import QuestionLog
     from retrieval.ranking.ranker import Ranking
 
 log = logging.getLogger(__name__)
+
+# A reply and its question's vector (None when the encoder pass was not the service's).
+Answered = tuple[Reply, np.ndarray | None]
 
 WARM_UP = (
     "Когда будет подписан договор?",
@@ -72,7 +80,12 @@ class AnswerService:
         self.log = log
         self.stats = ServiceStats()
         self._snapshot = snapshot
-        self._batcher: Batcher[tuple[str, int | None], Reply] = Batcher(self._answer_batch)
+        self._batcher: Batcher[tuple[str, int | None], Answered] = Batcher(
+            self._answer_batch,
+            max_queued=settings.search.max_queued_questions,
+            parallelism=compute_threads,
+        )
+        self._vector_tag = vector_tag(settings.model.spec())
         # One reload at a time: a second waits, then rebuilds from the corpus as it is then.
         self._reload_lock = asyncio.Lock()
 
@@ -104,7 +117,14 @@ class AnswerService:
 
     def check(self, text: str) -> str:
         """The question as the service searches it; QuestionError when empty or too long."""
-        return check_question(text, self.settings.search.max_query_chars)
+        search = self.settings.search
+        return check_question(
+            text, search.max_query_chars, self.encoder.question_tokens, search.max_query_tokens
+        )
+
+    def estimate(self, question: str) -> float:
+        """The encoder seconds a checked question is expected to take (to admit it)."""
+        return self._batcher.estimate(self.encoder.question_tokens(question))
 
     def answer(self, questions: Sequence[str], top_k: int | None = None) -> list[Reply]:
         """Answer checked questions now, with one encoder pass (for the CLI and evaluation).
@@ -119,6 +139,9 @@ class AnswerService:
         searched = [q for q, i in zip(questions, intakes, strict=True) if not i.certain]
         k = top_k or self.settings.search.top_k
         passes = self.encoder.question_passes(searched) if searched else []
+        # The log keeps a searched question's vector; what was not searched has none.
+        dense = iter(p.dense for p in passes)
+        collect_vectors(None if intake.certain else next(dense) for intake in intakes)
         # Ranked at least as deep as an uncertain reply shows, whatever k the hits are cut to.
         rankings = iter(snapshot.ranker.rank(searched, passes, max(k, MAX_SHOWN)))
         return [
@@ -135,19 +158,38 @@ class AnswerService:
         *,
         front_end: FrontEnd | None = None,
         language: str | None = None,
+        client: Hashable = None,
+        charge: Charge | None = None,
+        bounded: bool = False,
     ) -> Reply:
         """Answer a question from async code, sharing an encoder pass with concurrent ones.
 
         A question from a `front_end` ("bot", "inline", "page", "api") goes to the question
-        log; the reply's `record_id` then names it for feedback.
+        log; the reply's `record_id` then names it for feedback. Questions wait for the
+        encoder in a fair order across `client`s (service/batching.py); a `bounded` one is
+        refused with Busy when the queue is full. `charge` is settled with the encoder
+        time the question took.
         """
-        reply = await self._batcher.submit((self.check(text), top_k))
+        question = self.check(text)
+        (reply, vector), seconds = await self._batcher.submit_measured(
+            (question, top_k),
+            tokens=self.encoder.question_tokens(question),
+            client=client,
+            bounded=bounded,
+        )
+        if charge is not None:
+            charge.settle(seconds)
         self.stats.decisions[reply.decision] += 1
         if front_end is None or self.log is None:
             return reply
         hits = [(hit.paragraph.id, hit.score) for hit in reply.hits]
-        record_id = self.log.record(front_end, reply.query, reply.decision, hits, language)
+        tagged = (self._vector_tag, vector) if vector is not None else None
+        record_id = self.log.record(front_end, reply.query, reply.decision, hits, language, tagged)
         return reply if record_id is None else reply.with_record(record_id)
+
+    def log_stats(self) -> LogStats:
+        """The question log's counters and state ("off" when there is none)."""
+        return self.log.stats() if self.log is not None else LogStats(False, 0, 0, 0, 0, "off")
 
     def vote(self, record_id: str, vote: Vote) -> bool:
         """👍 ("up") or 👎 ("down") on a logged reply; False when it cannot be recorded."""
@@ -167,7 +209,7 @@ class AnswerService:
 
         since = (datetime.now(UTC) - timedelta(days=days)).date()
         with Store.open(self.settings.store) as store:
-            return build_report(store, self.encoder.question_vectors, since)
+            return build_report(store, self.encoder.question_vectors, since, self._vector_tag)
 
     async def reload(self) -> Snapshot:
         """Serve the corpus as it is now, rebuilding the index if it changed.
@@ -216,7 +258,10 @@ class AnswerService:
         try:
             await self.reload()
         except Exception as error:  # whatever broke, the previous index keeps serving
-            log.error("reload failed, the previous index keeps serving: %s", error, exc_info=error)
+            # An error the operator can fix (a corpus line, a damaged index) is one line; a
+            # traceback is for what they cannot.
+            trace = None if isinstance(error, UserError) else error
+            log.error("reload failed, the previous index keeps serving: %s", error, exc_info=trace)
             return first_line(error)
         return None
 
@@ -241,12 +286,17 @@ class AnswerService:
             rebuild_index(self.settings, self.encoder)
         return open_snapshot(self.settings)
 
-    def _answer_batch(self, items: Sequence[tuple[str, int | None]]) -> list[Reply]:
+    def _answer_batch(self, items: Sequence[tuple[str, int | None]]) -> list[Answered]:
         k = max(top_k or self.settings.search.top_k for _, top_k in items)
-        replies = self.answer([question for question, _ in items], k)
+        with vectors_collected() as collected:
+            replies = self.answer([question for question, _ in items], k)
+        # A stand-in for `answer` (a test's) may make no pass of its own: no vectors then.
+        vectors: list[np.ndarray | None] = list(collected)
+        if len(vectors) != len(replies):
+            vectors = [None] * len(replies)
         return [
-            reply.trimmed(top_k or self.settings.search.top_k)
-            for reply, (_, top_k) in zip(replies, items, strict=True)
+            (reply.trimmed(top_k or self.settings.search.top_k), vector)
+            for reply, vector, (_, top_k) in zip(replies, vectors, items, strict=True)
         ]
 
     def _reply(self, ranking: Ranking, intake: Intake, snapshot: Snapshot, k: int) -> Reply:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import unicodedata
+from collections.abc import Callable
 from typing import Literal
 
 from pydantic import Field
@@ -31,11 +33,36 @@ class Refusal(Record):
         return cls(query=query, error=str(error))
 
 
-def check_question(text: str, max_chars: int) -> str:
-    """The question with its whitespace runs collapsed; QuestionError when empty or too long."""
-    question = " ".join(text.split())
+# Characters that draw nothing and are not whitespace to str.split(): format characters
+# (zero-width space, joiners, the BOM, bidi marks, the soft hyphen) and the fillers that
+# render as blanks. A question of only these would be searched, answered and logged as if
+# it said something.
+_BLANKS = frozenset("\u034f\u115f\u1160\u2800\u3164\uffa0")
+
+
+def visible(text: str) -> str:
+    """`text` without the characters that draw nothing (see _BLANKS): inside a word they
+    only split it for the tokenizer."""
+    return "".join(c for c in text if c not in _BLANKS and unicodedata.category(c) != "Cf")
+
+
+def check_question(
+    text: str,
+    max_chars: int,
+    count_tokens: Callable[[str], int] | None = None,
+    max_tokens: int | None = None,
+) -> str:
+    """The question with invisible characters dropped and whitespace runs collapsed;
+    QuestionError when nothing visible is left or it is too long, in characters or (given
+    `count_tokens`) in the model's tokens: encoder time grows with tokens, and a short
+    text of punctuation can be as many tokens as characters."""
+    question = " ".join(visible(text).split())
     if not question:
         raise QuestionError("empty", "empty question")
     if len(question) > max_chars:
         raise QuestionError("too_long", f"question longer than {max_chars} characters")
+    if count_tokens is not None and max_tokens is not None:
+        tokens = count_tokens(question)
+        if tokens > max_tokens:
+            raise QuestionError("too_long", f"question longer than {max_tokens} tokens ({tokens})")
     return question

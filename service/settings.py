@@ -82,6 +82,17 @@ class SearchSettings:
     top_k: int = 5
     decision: Path = SHIPPED_DECISION  # service/decision.py; `interview-bot eval --fit` writes it
     max_query_chars: int = 500
+    # Encoder time grows with tokens: 500 characters of prose are 100-130 tokens, of
+    # punctuation up to 500.
+    max_query_tokens: int = 256
+    # Questions from the page and the API waiting for the encoder; past that they get 503.
+    # 64 short questions are about 2 s of encoder time on one thread.
+    max_queued_questions: int = 64
+
+    def __post_init__(self) -> None:
+        for name in ("top_k", "max_query_chars", "max_query_tokens", "max_queued_questions"):
+            if getattr(self, name) < 1:
+                raise ValueError(f"search.{name} must be at least 1, got {getattr(self, name)}")
 
 
 @dataclass(frozen=True)
@@ -128,7 +139,12 @@ def check_sections(config: ConfigFile, known: Iterable[str]) -> None:
 def service_settings(config: ConfigFile) -> Settings:
     store = section(config, "store", StoreSettings)
     if url := config.env.get(STORE_URL_ENV):
-        store = StoreSettings(**{**_asdict(store), "url": url})
+        try:
+            store = StoreSettings(**{**_asdict(store), "url": url})
+        except ValueError as error:  # its words never quote the URL
+            raise SettingsError(
+                f"{STORE_URL_ENV}: {str(error).removeprefix('store.url ')}"
+            ) from None
     return Settings(
         path=config.path,
         corpus=section(config, "corpus", CorpusSettings),

@@ -36,6 +36,7 @@ NAME = f"{PREFIX}:256"
 # texts that share no word with the corpus under .2.
 NOT_COVERED, ANSWERED = 0.25, 0.5
 _WORD = re.compile(r"\w+")
+_TOKEN = re.compile(r"\w+|[^\w\s]")
 
 
 class FakeEncoder:
@@ -53,6 +54,11 @@ class FakeEncoder:
     def question_vectors(self, texts: Sequence[str]) -> np.ndarray:
         self.calls.append(("question_vectors", len(texts)))
         return np.stack([self._pass(text).dense for text in texts]).astype(np.float32)
+
+    def question_tokens(self, text: str) -> int:
+        """Words and punctuation marks, with the two special tokens: like a real tokenizer,
+        a text of punctuation is as many tokens as characters."""
+        return len(_TOKEN.findall(text)) + 2
 
     def passages(self, texts: Sequence[str], keep_states: Sequence[bool]) -> PassageBatch:
         self.calls.append(("passages", len(texts)))

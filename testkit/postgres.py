@@ -57,6 +57,10 @@ class PostgresServer:
             "initdb", "-D", self.data, "-U", _SUPERUSER, "--auth=trust", "-E", "UTF8",
             "--no-locale", "--no-sync",
         )  # fmt: skip
+        self.resume()
+
+    def resume(self) -> None:
+        """Start the server on its data dir (after `start` made it, and `stop`)."""
         # fsync off: the data dir is thrown away, and the crash test kills the client, not
         # the machine. With it on, the shutdown checkpoint syncs every file of every test's
         # database, which took 10-20 s here.
@@ -68,6 +72,7 @@ class PostgresServer:
         self._run("pg_ctl", "-D", self.data, "-l", log, "-o", options, "-w", "-t", "30", "start")
 
     def stop(self) -> None:
+        """Stop the server, closing every connection (an outage, or the session's end)."""
         if (self.data / "postmaster.pid").exists():
             self._run("pg_ctl", "-D", self.data, "-m", "fast", "-w", "stop")
 

@@ -117,12 +117,15 @@ def test_a_dead_database_never_blocks_recording(
             for _ in range(200)
         ]
         assert max(seconds for _, seconds in results) < MAX_RECORD_S
+        # No id for a record that cannot be written: no feedback button, no X-Record-Id.
+        assert {record_id for record_id, _ in results} == {None}
+        assert not log.vote("A" * 16, "up")
         assert log.flush()
         stats = log.stats()
-        assert stats.written == 0 and stats.failed > 0
-        assert stats.failed + stats.dropped == 200
-        # The start-up warning, the failed purge, the failed batches and any drops: all
-        # in the same minute, so one line.
+        assert (stats.written, stats.failed, stats.dropped) == (0, 0, 201)
+        assert stats.state == "failing"
+        # The start-up warning, the failed purge and the drops: all in the same minute, so
+        # one line.
         assert len(warnings_of(caplog)) == 1
         assert "unavailable" in warnings_of(caplog)[0]
 
@@ -134,9 +137,10 @@ def test_a_dead_database_never_blocks_recording(
         log.record("bot", "q", "answered", HITS)
         assert log.flush()
         assert len(warnings_of(caplog)) == 2
-        assert "records lost" in warnings_of(caplog)[1]
+        assert "dropping records" in warnings_of(caplog)[1]
+        assert "dropped 203" in warnings_of(caplog)[1]
         assert "more warnings held back" in warnings_of(caplog)[1]
-        assert log.stats().failed + log.stats().dropped == 202
+        assert log.stats().dropped == 203
     finally:
         assert log.close()
     password = url_password(dead_store_settings.url or "")
@@ -145,7 +149,10 @@ def test_a_dead_database_never_blocks_recording(
 
 
 def test_writing_resumes_when_the_database_comes_back(
-    store_backend: str, tmp_path: Path, request: pytest.FixtureRequest
+    store_backend: str,
+    tmp_path: Path,
+    request: pytest.FixtureRequest,
+    caplog: pytest.LogCaptureFixture,
 ) -> None:
     revive: Callable[[], object]
     if store_backend == "sqlite":
@@ -158,15 +165,20 @@ def test_writing_resumes_when_the_database_comes_back(
         name = server.new_name()
         settings = StoreSettings(url=server.url(name))  # a database not created yet
         revive = functools.partial(server.create_database, name)
-    with QuestionLog.open(settings, FakeClock()) as log:
-        log.record("bot", "lost", "answered", HITS)
+    with QuestionLog.open(settings, FakeClock(), retry_seconds=0.05) as log:
+        assert log.record("bot", "lost", "answered", HITS) is None
         assert log.flush()
-        assert (log.stats().written, log.stats().failed) == (0, 1)
+        stats = log.stats()
+        assert (stats.written, stats.dropped, stats.state) == (0, 1, "failing")
         revive()
+        wait_until(lambda: log.stats().state == "writing")
         kept = log.record("bot", "kept", "answered", HITS)
-        assert log.flush()
-        assert (log.stats().written, log.stats().failed) == (1, 1)
+        assert kept is not None and log.flush()
+        assert (log.stats().written, log.stats().dropped) == (1, 1)
     assert set(all_rows(settings)) == {kept}
+    recovered = [w for w in warnings_of(caplog) if "writing again" in w]
+    assert len(recovered) == 1
+    assert recovered[0].startswith("question log: 1 records dropped while ")
 
 
 _CHILD = """

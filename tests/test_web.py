@@ -43,7 +43,7 @@ async def client_of(
     service: AnswerService, settings: WebSettings | None = None, ip: str = "127.0.0.1"
 ) -> AsyncIterator[httpx.AsyncClient]:
     transport = httpx.ASGITransport(app=create_app(service, settings), client=(ip, 50000))
-    async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as client:
+    async with httpx.AsyncClient(transport=transport, base_url="http://localhost") as client:
         yield client
 
 
@@ -114,8 +114,8 @@ async def test_the_rate_limit_is_per_client_and_refused_questions_do_not_count(
     one = httpx.ASGITransport(app=app, client=("10.0.0.1", 1))
     other = httpx.ASGITransport(app=app, client=("10.0.0.2", 1))
     async with (
-        httpx.AsyncClient(transport=one, base_url="http://testserver") as first,
-        httpx.AsyncClient(transport=other, base_url="http://testserver") as second,
+        httpx.AsyncClient(transport=one, base_url="http://localhost") as first,
+        httpx.AsyncClient(transport=other, base_url="http://localhost") as second,
     ):
         assert (await first.get("/api/search", params={"q": ""})).status_code == 400
         for _ in range(2):
@@ -311,7 +311,7 @@ async def test_cross_origin_requests_are_refused_unless_configured(service: Answ
         same = await client.post(
             "/api/feedback",
             json={"record_id": "A" * 16, "vote": "up"},
-            headers={"Origin": "http://testserver"},
+            headers={"Origin": "http://localhost"},
         )
     assert [refused.status_code, vote.status_code, null.status_code] == [403, 403, 403]
     assert refused.json() == {"error": "cross-origin request refused"}

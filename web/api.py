@@ -27,6 +27,7 @@ from .models import (
     IndexBuild,
     ParagraphView,
 )
+from .safety import question_log_health, record_feedback
 
 router = APIRouter(prefix="/api", tags=["api"])
 
@@ -35,8 +36,17 @@ INVALID: dict[int | str, dict[str, Any]] = {
 }
 QUESTION_ERRORS: dict[int | str, dict[str, Any]] = {
     400: {"model": Refusal, "description": "empty or over-long question"},
-    429: {"model": Error, "description": "over [web] questions_per_minute"},
+    429: {
+        "model": Error,
+        "description": "over [web] questions_per_minute or encoder_seconds_per_minute",
+    },
+    503: {"model": Error, "description": "too many questions waiting: see Retry-After"},
     **INVALID,
+}
+FEEDBACK_ERRORS: dict[int | str, dict[str, Any]] = {
+    413: {"model": Error, "description": "a body over 4 KB"},
+    422: {"model": Error, "description": "an invalid body, or a paragraph_id that does not exist"},
+    429: {"model": Error, "description": "over [web] encoder_seconds_per_minute"},
 }
 # One range of Accept-Language: a language tag and an optional weight.
 _LANGUAGE_RANGE = re.compile(
@@ -132,22 +142,15 @@ def health_view(service: AnswerService) -> Health:
         reloads=stats.reloads,
         failed_reloads=stats.failed_reloads,
         decisions=dict(sorted(stats.decisions.items())),
+        question_log=question_log_health(service),
     )
 
 
-@router.post("/feedback", response_model=FeedbackOut, responses=INVALID)
+@router.post("/feedback", response_model=FeedbackOut, responses=FEEDBACK_ERRORS)
 async def feedback(request: Request, body: FeedbackIn) -> FeedbackOut:
     """👍 / 👎 on a reply, and/or the paragraph that answers its question better, by the
-    record id a search returned in its X-Record-Id header."""
-    if body.vote is None and body.paragraph_id is None:
-        raise ApiError(422, {"error": "give a vote, a paragraph_id, or both"})
-    service = web(request).service
-    recorded = True
-    if body.vote is not None:
-        recorded = service.vote(body.record_id, body.vote)
-    if body.paragraph_id is not None:
-        recorded = service.prefer(body.record_id, body.paragraph_id) and recorded
-    return FeedbackOut(recorded=recorded)
+    record id a search returned in its X-Record-Id header (within the hour)."""
+    return await record_feedback(request, body)
 
 
 def accept_language(header: str | None) -> str | None:

@@ -9,18 +9,23 @@ from fastapi.responses import JSONResponse
 from fastapi.staticfiles import StaticFiles
 from starlette.exceptions import HTTPException
 
+from service.admission import EncoderBudget
 from service.answering import AnswerService
 from service.ratelimit import SlidingWindow
 
 from . import api, page
+from .clients import Clients
 from .context import RECORD_HEADER, ApiError, Web
 from .guards import Guard
-from .settings import WebSettings
+from .settings import WebSettings, is_wildcard
 
 
-def create_app(service: AnswerService, settings: WebSettings | None = None) -> FastAPI:
+def create_app(
+    service: AnswerService, settings: WebSettings | None = None, host: str | None = None
+) -> FastAPI:
     """The page at /, the API under /api, its docs at /docs; `service` answers (its
-    lifetime is the caller's: the app neither opens nor closes it)."""
+    lifetime is the caller's: the app neither opens nor closes it). `host` is the address
+    the server listens on: a Host header naming it is allowed (`[web] allowed_hosts`)."""
     settings = settings or WebSettings()
     app = FastAPI(
         title="interview-bot",
@@ -29,7 +34,13 @@ def create_app(service: AnswerService, settings: WebSettings | None = None) -> F
         docs_url=None,  # served by page.docs from local files, not from a CDN
         redoc_url=None,
     )
-    app.state.web = Web(service, settings, SlidingWindow(settings.questions_per_minute))
+    app.state.web = Web(
+        service,
+        settings,
+        SlidingWindow(settings.questions_per_minute),
+        EncoderBudget(settings.encoder_seconds_per_minute),
+        Clients(settings.networks),
+    )
     app.include_router(api.router)
     app.include_router(page.router)
     app.mount("/static", StaticFiles(directory=page.STATIC), name="static")
@@ -45,7 +56,12 @@ def create_app(service: AnswerService, settings: WebSettings | None = None) -> F
             expose_headers=[RECORD_HEADER],
         )
     # Outermost: its headers and its generic 500 cover every response.
-    app.add_middleware(Guard, allowed_origins=settings.cors_origins)
+    app.add_middleware(
+        Guard,
+        allowed_origins=settings.cors_origins,
+        allowed_hosts=settings.hosts(host),
+        any_address=is_wildcard(host),
+    )
     return app
 
 

@@ -1,22 +1,33 @@
-"""What every route needs: the answering service, the [web] settings, the rate limit; and
-asking a question the one way every route does."""
+"""What every route needs: the answering service, the [web] settings, the per-client limits;
+and asking a question the one way every route does."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import asyncio
+from dataclasses import dataclass, field
 from typing import Any
 
 from fastapi import Request
 
 from records import FrontEnd
+from service.admission import EncoderBudget, OverBudget
 from service.answering import AnswerService
+from service.batching import Busy
 from service.questions import QuestionError, Refusal
 from service.ratelimit import SlidingWindow
 from service.replies import Reply
 
+from .clients import Clients
+from .issued import IssuedRecords
 from .settings import WebSettings
 
 RECORD_HEADER = "X-Record-Id"
+# A client over its limits gets its 429 this late. Each refusal still costs the event loop
+# a request's parsing and routing, and a client that ignores Retry-After can send hundreds
+# a second on a few connections, taking the core the loop shares with nobody else; held
+# back, each of its connections makes one request a second. A client within its limits
+# never waits for it.
+REFUSAL_DELAY_S = 1.0
 
 
 @dataclass(frozen=True)
@@ -24,6 +35,9 @@ class Web:
     service: AnswerService
     settings: WebSettings
     limit: SlidingWindow
+    budget: EncoderBudget = field(default_factory=lambda: EncoderBudget(0))
+    clients: Clients = field(default_factory=Clients)
+    issued: IssuedRecords = field(default_factory=IssuedRecords)
 
 
 class ApiError(Exception):
@@ -41,6 +55,23 @@ def web(request: Request) -> Web:
     return context
 
 
+def client_of(request: Request) -> str:
+    """The client's address, for the per-client limits (X-Forwarded-For only from
+    `[web] trusted_proxies`)."""
+    peer = request.client.host if request.client else None
+    return web(request).clients.client(peer, request.headers.get("x-forwarded-for"))
+
+
+async def refused(status: int, message: str, retry_after: float) -> ApiError:
+    """The 429 to raise for a client over a limit, after REFUSAL_DELAY_S."""
+    await asyncio.sleep(REFUSAL_DELAY_S)
+    return ApiError(status, {"error": message}, {"Retry-After": str(max(1, round(retry_after)))})
+
+
+async def over_budget(error: OverBudget) -> ApiError:
+    return await refused(429, str(error), error.retry_after)
+
+
 async def ask(
     request: Request,
     text: str,
@@ -50,27 +81,48 @@ async def ask(
     *,
     typing: bool = False,
 ) -> Reply:
-    """The service's reply; ApiError for a refused question (400, as `ask --json` words it)
-    or a client over the rate limit (429). Refused questions cost no model time, so they
-    are not counted against the limit. The page's questions asked while typing (`typing`)
-    are counted in a window of their own, as large: typing never spends the questions a
-    client settles on, and cannot be used to ask more than twice the limit."""
+    """The service's reply; ApiError for a refused question (400, as `ask --json` words it),
+    a client over its rate limit or encoder budget (429), or a full queue (503). Refused
+    questions cost no model time, so they are not counted against the limits. The page's
+    questions asked while typing (`typing`) are counted in a window of their own, as large:
+    typing never spends the questions a client settles on, and cannot be used to ask more
+    than twice the limit."""
     context = web(request)
     service = context.service
     try:
         question = service.check(text)
     except QuestionError as error:
         raise ApiError(400, Refusal.of(text, error).model_dump()) from None
-    client = request.client.host if request.client else "unknown"
+    client = client_of(request)
     wait = context.limit.retry_after(("typing", client) if typing else client)
     if wait is not None:
         per_minute = context.limit.per_minute
-        raise ApiError(
-            429,
-            {"error": f"too many questions: at most {per_minute} a minute"},
-            {"Retry-After": str(max(1, round(wait)))},
+        raise await refused(429, f"too many questions: at most {per_minute} a minute", wait)
+    try:
+        charge = context.budget.admit(client, service.estimate(question))
+    except OverBudget as error:
+        raise await over_budget(error) from None
+    try:
+        reply = await service.ask(
+            question,
+            k,
+            front_end=front_end,
+            language=language,
+            client=client,
+            charge=charge,
+            bounded=True,
         )
-    return await service.ask(question, k, front_end=front_end, language=language)
+    except Busy as error:
+        charge.cancel()
+        raise ApiError(
+            503, {"error": str(error)}, {"Retry-After": str(error.retry_after)}
+        ) from None
+    except BaseException:
+        charge.cancel()
+        raise
+    if reply.record_id:
+        context.issued.add(reply.record_id)
+    return reply
 
 
 def record_headers(reply: Reply) -> dict[str, str]:

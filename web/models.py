@@ -9,6 +9,8 @@ sent. Text goes out as JSON strings; the page puts it into the DOM as text, neve
 
 from __future__ import annotations
 
+from typing import Literal
+
 from pydantic import Field
 
 from records import Decision, Document, Paragraph, Vote
@@ -46,6 +48,19 @@ class IndexBuild(Record):
     index_type: str
 
 
+class QuestionLogHealth(Record):
+    state: Literal["off", "writing", "failing", "closed"] = Field(
+        description="failing: the database cannot be written, and records are dropped"
+    )
+    written: int = Field(description="records committed since start-up")
+    dropped: int = Field(
+        description="records refused: the queue full, or the database failing (no record id "
+        "was given for them)"
+    )
+    failed: int = Field(description="records queued, then lost to a database error")
+    queued: int = Field(description="records waiting to be written now")
+
+
 class Health(Record):
     status: str = "ok"
     model: str
@@ -56,6 +71,7 @@ class Health(Record):
     reloads: int
     failed_reloads: int
     decisions: dict[Decision, int] = Field(description="replies by decision since start-up")
+    question_log: QuestionLogHealth
 
 
 class FeedbackIn(Record):

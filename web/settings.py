@@ -2,12 +2,18 @@
 
 from __future__ import annotations
 
+import ipaddress
+import re
 from dataclasses import dataclass
 from urllib.parse import urlsplit
 
 from service.settings import ConfigFile, section
 
+from .clients import Network, parse_networks
+
 SECTIONS = ("web",)
+
+_HOST_NAME = re.compile(r"[a-z0-9_]([a-z0-9_-]{0,62})(\.[a-z0-9_]([a-z0-9_-]{0,62}))*")
 
 # Questions the page offers to click, two a language, each answered by the interview
 # (a test holds them to it): a first click shows what the page is for.
@@ -27,19 +33,95 @@ class WebSettings:
     # the page asks while one types (at most one a 1.2 s) is counted in a window of its own,
     # as large: a settled question costs one.
     questions_per_minute: int = 120
+    # Encoder CPU time one client may use a minute, in seconds; 0 is no limit. A normal
+    # question takes 25-40 ms, the longest accepted ten times as much: 6 s is 150 normal
+    # questions, 20 of the longest (service/admission.py).
+    encoder_seconds_per_minute: int = 6
     # Origins (scheme://host[:port]) whose pages may call the API; "*" allows any. Other
     # cross-origin requests are refused with 403.
     cors_origins: tuple[str, ...] = ()
     examples: tuple[str, ...] = EXAMPLES
+    # Reverse proxies (addresses or networks) whose X-Forwarded-For names the client;
+    # from anyone else the header is ignored (web/clients.py).
+    trusted_proxies: tuple[str, ...] = ()
+    # Host names the page answers to (a DNS-rebinding page sends its own); empty: the
+    # address it listens on, localhost, 127.0.0.1 and ::1; "*" any.
+    allowed_hosts: tuple[str, ...] = ()
+    # Seconds a client has to send a whole request (head and body) once it connects or
+    # its previous answer went out; then it is disconnected.
+    request_timeout: int = 10
+    # Seconds an idle kept-alive connection stays open.
+    keepalive_timeout: int = 5
+    # Open connections at most, in all and from one client address (trusted proxies
+    # excepted); past that a new connection is closed at once.
+    max_connections: int = 1000
+    max_connections_per_client: int = 32
 
     def __post_init__(self) -> None:
         if self.questions_per_minute < 0:
             raise ValueError("web.questions_per_minute must be 0 (no limit) or more")
+        if self.encoder_seconds_per_minute < 0:
+            raise ValueError("web.encoder_seconds_per_minute must be 0 (no limit) or more")
         for origin in self.cors_origins:
             if origin != "*" and not is_origin(origin):
                 raise ValueError(
                     f"web.cors_origins: {origin!r} is not an origin like https://example.org"
                 )
+        parse_networks(self.trusted_proxies, "web.trusted_proxies")
+        for host in self.allowed_hosts:
+            if host != "*" and not is_host(host):
+                raise ValueError(f"web.allowed_hosts: {host!r} is not a host name like example.org")
+        for name in (
+            "request_timeout",
+            "keepalive_timeout",
+            "max_connections",
+            "max_connections_per_client",
+        ):
+            if getattr(self, name) < 1:
+                raise ValueError(f"web.{name} must be at least 1, got {getattr(self, name)}")
+
+    @property
+    def networks(self) -> tuple[Network, ...]:
+        return parse_networks(self.trusted_proxies, "web.trusted_proxies")
+
+    def hosts(self, bound: str | None) -> frozenset[str] | None:
+        """The Host names to answer, as `host_name` gives them; None: any."""
+        if "*" in self.allowed_hosts:
+            return None
+        given = self.allowed_hosts or ("localhost", "127.0.0.1", "::1", *([bound] if bound else ()))
+        return frozenset(h for h in (host_name(g) for g in given) if h)
+
+
+def host_name(header: str) -> str | None:
+    """The host of a Host header or a host setting, lower-case, without port or brackets;
+    None when it is not one."""
+    text = header.strip().lower().rstrip(".")
+    if text.startswith("["):
+        end = text.find("]")
+        port = text[end + 1 :]
+        if end < 0 or (port and not re.fullmatch(r":\d{1,5}", port)):
+            return None
+        text = text[1:end]
+    elif text.count(":") == 1:
+        text, port = text.split(":")
+        if not port.isdigit():
+            return None
+    if not text:
+        return None
+    try:
+        return ipaddress.ip_address(text).compressed
+    except ValueError:
+        pass
+    return text if _HOST_NAME.fullmatch(text) else None
+
+
+def is_host(text: str) -> bool:
+    return host_name(text) is not None
+
+
+def is_wildcard(address: str | None) -> bool:
+    """Whether a listening address means every address of the machine."""
+    return address in ("0.0.0.0", "::", "")
 
 
 def is_origin(text: str) -> bool:

