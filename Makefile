@@ -46,9 +46,10 @@ test: $(INSTALLED) system-packages lint
 	$(BIN)/interview-bot model
 	$(BIN)/python -m pytest
 
-# Logic on a small fake encoder, no model, browser or database server: about a minute.
+# Logic on a small fake encoder, no model, browser or database server: under a minute,
+# on two workers.
 test-fast: $(INSTALLED)
-	$(BIN)/python -m pytest -m "not slow"
+	$(BIN)/python -m pytest -m "not slow" -n 2
 
 bench: setup
 	$(BIN)/python -m bench

@@ -79,9 +79,9 @@ async def help_command(update: Update, context: BotContext) -> None:
 
 
 async def about(update: Update, context: BotContext) -> None:
-    """List the sources: title, interviewee, date and link, as far as they are known."""
-    documents = context.service.snapshot.corpus.documents
-    await send(_message(update), render.about(documents, context.texts))
+    """List the sources, newest first: title, interviewee, date and link, as far as they
+    are known, and how many paragraphs each has."""
+    await send(_message(update), render.about(context.service.snapshot, context.texts))
 
 
 async def question(update: Update, context: BotContext) -> None:

@@ -38,6 +38,8 @@ QUERY_CHARS = 80
 # An answer fits a phone screen: the interviewee's words first, the sentence that answers
 # kept whole, the interviewer's question cut to its first sentence ("Whole answer" has all).
 ANSWER_CHARS = 700
+# /about lists the newest interviews of an archive: a thousand would be thirty messages.
+MAX_SOURCES = 20
 QUESTION_CHARS = 160
 
 
@@ -338,16 +340,18 @@ def help_text(username: str, texts: Texts) -> list[str]:
     return pack([*_how_to_ask(username, texts), lines(*commands)])
 
 
-def about(documents: Sequence[Document], texts: Texts) -> list[str]:
-    """The sources: title (linked when there is a URL), interviewee and date when known."""
-    entries = []
-    for document in documents:
-        details = ", ".join(d for d in (document.interviewee, document.date) if d)
-        entry: list[Span] = [_title(document)]
-        if details:
-            entry.append(Span(f" ({details})"))
-        entries.append(entry)
-    return pack([[Span(texts.sources_title, "b")], _bullets(entries)])
+def about(snapshot: Snapshot, texts: Texts) -> list[str]:
+    """The sources, newest first: title (linked when there is a URL), interviewee, date
+    when known and how many paragraphs; the newest MAX_SOURCES of a large archive."""
+    corpus, entries = snapshot.corpus, []
+    listed = corpus.newest_first()
+    for document in listed[:MAX_SOURCES]:
+        count = texts.paragraph_count.format(n=corpus.count(document))
+        details = ", ".join(d for d in (document.interviewee, document.date, count) if d)
+        entries.append([_title(document), Span(f" ({details})")])
+    more = len(listed) - MAX_SOURCES
+    rest = [[Span(texts.more_sources.format(n=more))]] if more > 0 else []
+    return pack([[Span(texts.sources_title, "b")], _bullets(entries), *rest])
 
 
 def notice(text: str) -> str:

@@ -22,6 +22,8 @@ class Texts:
     examples_title: str
     examples: tuple[str, ...]
     sources_title: str
+    paragraph_count: str  # {n}: how many answer paragraphs an interview has
+    more_sources: str  # {n}: the older interviews the list leaves out
     # Buttons.
     other_answers: str
     whole_answer: str
@@ -142,6 +144,8 @@ RUSSIAN = Texts(
         "Сходит ли Казахстан с российской орбиты?",
     ),
     sources_title="Источники",
+    paragraph_count="абзацев: {n}",
+    more_sources="…и ещё {n} (более ранние)",
     other_answers="Другие ответы",
     whole_answer="Весь ответ",
     whole_answer_of="Весь ответ: {label}",
@@ -272,6 +276,8 @@ ENGLISH = Texts(
         "Is Kazakhstan leaving Russia's orbit in military cooperation?",
     ),
     sources_title="Sources",
+    paragraph_count="paragraphs: {n}",
+    more_sources="…and {n} more (older)",
     other_answers="Other answers",
     whole_answer="Whole answer",
     whole_answer_of="Whole answer: {label}",
@@ -404,6 +410,8 @@ KAZAKH = Texts(
         "Қазақстан Ресейдің саяси орбитасынан шығып бара ма?",
     ),
     sources_title="Дереккөздер",
+    paragraph_count="абзац саны: {n}",
+    more_sources="…тағы {n} (ертеректегі)",
     other_answers="Басқа жауаптар",
     whole_answer="Толық жауап",
     whole_answer_of="Толық жауап: {label}",

@@ -3,6 +3,8 @@ checked against the part of the program that owns it."""
 
 from __future__ import annotations
 
+import dataclasses
+
 import click
 
 from bot.settings import SECTIONS as BOT_SECTIONS
@@ -34,5 +36,6 @@ def config_file(ctx: click.Context) -> ConfigFile:
 
 
 def settings(ctx: click.Context) -> Settings:
-    """The answering service's settings."""
-    return service_settings(config_file(ctx))
+    """The answering service's settings, with the page's public address for its links."""
+    config = config_file(ctx)
+    return dataclasses.replace(service_settings(config), public_url=web_settings(config).public_url)

@@ -10,6 +10,7 @@ none of them.
 from records.corpus import Document, Paragraph, TranslatedTopics
 from records.errors import UserError
 from records.replies import Decision, FrontEnd, Hit, Reason, Vote
+from records.scope import Scope
 
 __all__ = [
     "Decision",
@@ -18,6 +19,7 @@ __all__ = [
     "Hit",
     "Paragraph",
     "Reason",
+    "Scope",
     "TranslatedTopics",
     "UserError",
     "Vote",

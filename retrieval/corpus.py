@@ -28,11 +28,14 @@ from functools import cached_property
 from pathlib import Path
 from typing import Any
 
-from records import Document, Paragraph, TranslatedTopics, UserError
+import numpy as np
+
+from records import Document, Paragraph, Scope, TranslatedTopics, UserError
 
 MAX_PARAGRAPH_CHARS = 20_000
 # A topic labels a button: it must fit on one.
 MAX_TOPIC_CHARS = 40
+MAX_REMEMBERED_SCOPES = 256
 
 QUESTION_LABELS = ("Вопрос", "Question")
 ANSWER_LABELS = ("Ответ", "Answer")
@@ -100,6 +103,26 @@ class Corpus:
         when its sidecar gives one (else in the interview's own)."""
         return self.document(paragraph.document_id).topic(paragraph.answer_no, language)
 
+    def rows(self, scope: Scope) -> np.ndarray:
+        """Which paragraphs (a boolean per paragraph, in index order) `scope` lets through."""
+        rows = self._scoped.get(scope)
+        if rows is None:
+            if len(self._scoped) >= MAX_REMEMBERED_SCOPES:
+                self._scoped.clear()
+            admitted = np.array([scope.admits(d) for d in self.documents], dtype=bool)
+            rows = self._scoped[scope] = admitted[self._document_of]
+            rows.flags.writeable = False
+        return rows
+
+    def count(self, document: Document) -> int:
+        """How many answer paragraphs `document` has."""
+        return len(self._by_document.get(document.id, ()))
+
+    def newest_first(self) -> tuple[Document, ...]:
+        """The documents by date, newest first; those of unknown date last, in file order."""
+        dated = sorted((d for d in self.documents if d.date), key=lambda d: d.date or "")
+        return (*reversed(dated), *(d for d in self.documents if not d.date))
+
     def questions(self, document: Document) -> int:
         """How many interviewer questions `document` has."""
         return max(p.answer_no for p in self._by_document[document.id])
@@ -118,6 +141,17 @@ class Corpus:
         for paragraph in self.paragraphs:
             answers.setdefault(paragraph.answer_key, []).append(paragraph)
         return {key: tuple(paragraphs) for key, paragraphs in answers.items()}
+
+    @cached_property
+    def _document_of(self) -> np.ndarray:
+        """Each paragraph's document, as its place in `documents`."""
+        place = {d.id: i for i, d in enumerate(self.documents)}
+        return np.array([place[p.document_id] for p in self.paragraphs], dtype=np.int32)
+
+    @cached_property
+    def _scoped(self) -> dict[Scope, np.ndarray]:
+        # The filters people use are few (a speaker, a year): each is worked out once.
+        return {}
 
     @cached_property
     def _by_document(self) -> dict[str, list[Paragraph]]:

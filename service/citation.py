@@ -9,6 +9,8 @@ says, in the reader's language, which ones the source does not record. The parag
 
 from __future__ import annotations
 
+from urllib.parse import quote
+
 from pydantic import Field, computed_field
 
 from records import Document, Paragraph
@@ -49,6 +51,9 @@ class Citation(Record):
     date: str | None
     url: str | None
     paragraph_id: str
+    link: str | None = Field(
+        default=None, description="the statement's own page, when the page's address is known"
+    )
 
     @computed_field  # type: ignore[prop-decorator]
     @property
@@ -65,8 +70,8 @@ class Citation(Record):
 
     def quotation(self, text: str, language: str = "ru", reference: str | None = None) -> str:
         """`text` in quotes, who said it, the headline, outlet, date and link, each part the
-        source does not record said to be so; then `reference` (the paragraph's link, else
-        its id) on a line of its own."""
+        source does not record said to be so; then `reference` (by default the statement's
+        link, else the paragraph's id) on a line of its own."""
         missing = NOT_RECORDED.get(language, NOT_RECORDED["ru"])
         parts = [
             self.speaker or missing["speaker"],
@@ -75,11 +80,20 @@ class Citation(Record):
             self.date or missing["date"],
             self.url or missing["url"],
         ]
-        return f"«{text}»\n— {', '.join(parts)}\n{reference or self.paragraph_id}"
+        return f"«{text}»\n— {', '.join(parts)}\n{reference or self.link or self.paragraph_id}"
 
 
-def cite(paragraph: Paragraph, document: Document) -> Citation:
+def permalink(paragraph_id: str, public_url: str | None = None) -> str:
+    """The address of a statement's own page: its path, or with `public_url` (where the
+    page is published) the whole URL."""
+    path = f"/p/{quote(paragraph_id, safe='/')}"
+    return f"{public_url.rstrip('/')}{path}" if public_url else path
+
+
+def cite(paragraph: Paragraph, document: Document, public_url: str | None = None) -> Citation:
+    """The paragraph's citation; with `public_url`, its link too."""
     return Citation(
+        link=permalink(paragraph.id, public_url) if public_url else None,
         speaker=document.interviewee,
         asker=document.interviewer or document.outlet,
         title=document.title,

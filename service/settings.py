@@ -105,6 +105,9 @@ class Settings:
     model: ModelSettings
     search: SearchSettings
     store: StoreSettings
+    # Where the page is published, for links to statements: [web] public_url, which the
+    # page owns; the command line hands it over (interview_bot/config.py).
+    public_url: str | None = None
 
 
 SERVICE_SECTIONS = ("corpus", "index", "model", "search", "store")

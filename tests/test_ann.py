@@ -70,6 +70,27 @@ def test_ivf_scores_are_exact_cosines(corpus: np.ndarray, ivf) -> None:
     np.testing.assert_allclose(scores, expected, rtol=1e-5, atol=1e-5)
 
 
+@pytest.mark.parametrize("share", [0.5, 0.05, 0.002])
+@pytest.mark.parametrize("kind", ["flat", "ivf"])
+def test_a_restricted_search_finds_only_the_rows_let_through_and_misses_none_of_their_best(
+    corpus: np.ndarray, ivf: faiss.Index, kind: str, share: float
+) -> None:
+    index = ann.make_index(corpus) if kind == "flat" else ivf
+    rows = np.random.default_rng(7).random(len(corpus)) < share
+    queries = clustered(100, seed=4)
+    found = index.search(queries, 10, params=ann.restricted(index, rows).params)[1]
+    assert np.all(rows[found[found >= 0]])
+    # The exact top 10 among the rows let through: an inverted file narrowed to a few rows
+    # probes more lists and finds their best as well as it finds the best of all rows.
+    allowed = np.flatnonzero(rows)
+    k = min(10, len(allowed))
+    _, truth = faiss.knn(queries, corpus[allowed], k, metric=faiss.METRIC_INNER_PRODUCT)
+    recall = np.mean(
+        [len(set(allowed[t]) & set(f)) / len(t) for t, f in zip(truth, found, strict=True)]
+    )
+    assert recall >= (1.0 if kind == "flat" else 0.95)
+
+
 def test_unreachable_recall_falls_back_to_exact(corpus: np.ndarray) -> None:
     index = ann.make_index(corpus[:2000], flat_max=1000, target_recall=1.01)
     assert type(index) is faiss.IndexFlatIP

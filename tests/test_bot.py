@@ -536,7 +536,10 @@ async def test_help_and_about(
     about = await reply(tg, tg.text_update("/about"))
     document = service.snapshot.corpus.documents[0]
     # The seed corpus has no date or URL yet: they are left out, not shown as "None".
-    assert about["text"] == f"Источники\n\n• {document.description} ({document.interviewee})"
+    count = len(service.snapshot.corpus.paragraphs)
+    assert about["text"] == (
+        f"Источники\n\n• {document.description} ({document.interviewee}, абзацев: {count})"
+    )
 
 
 async def test_commands_are_registered_in_every_language(

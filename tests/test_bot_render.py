@@ -244,15 +244,31 @@ def test_the_quotation_is_the_paragraph_in_quotes_then_its_source() -> None:
     ]
 
 
-def test_about_leaves_out_missing_fields() -> None:
+def test_about_lists_the_archive_newest_first_leaving_out_missing_fields() -> None:
     docs = [
         document("a", title="Первое", date="2013-05-12", source_url="https://example.com/a"),
         document("b", title="Второе", interviewee="Министр"),
+        document("c", title="Третье", date="2019-01-02"),
     ]
-    (chunk,) = render.about(docs, RUSSIAN)
+    paragraphs = [paragraph(doc_id="a"), paragraph(doc_id="a", position=2), paragraph(doc_id="c")]
+    (chunk,) = render.about(snapshot_of(paragraphs, docs), RUSSIAN)
     (text,) = parsed([chunk])
-    assert text == "Источники\n\n• Первое (2013-05-12)\n• Второе (Министр)"
+    assert text == (
+        "Источники\n\n• Третье (2019-01-02, абзацев: 1)\n• Первое (2013-05-12, абзацев: 2)\n"
+        "• Второе (Министр, абзацев: 0)"
+    )
     assert entity_texts(chunk, "text_link") == ["Первое"]
+
+
+def test_about_a_large_archive_lists_its_newest_interviews() -> None:
+    dates = [f"20{10 + i % 10}-01-{1 + i // 10:02}" for i in range(45)]
+    docs = [document(f"d{i}", title=f"№{i}", date=date) for i, date in enumerate(dates)]
+    chunks = render.about(snapshot_of(documents=docs), ENGLISH)
+    (text,) = parsed(chunks)
+    listed = [line for line in text.splitlines() if line.startswith("• ")]
+    assert len(listed) == render.MAX_SOURCES
+    assert listed[0] == "• №39 (2019-01-04, paragraphs: 0)"  # the newest
+    assert text.endswith(f"…and {45 - render.MAX_SOURCES} more (older)")
 
 
 def test_query_errors_name_the_limit() -> None:

@@ -238,11 +238,17 @@ async def test_the_page_gets_what_it_draws_from_the_replys_index(service: Answer
     snapshot = service.snapshot
     assert corpus["build"] == view["build"]
     assert len(corpus["points"]) == len(snapshot.corpus.paragraphs) == 11
-    assert [t["label"] for t in corpus["topics"]] == [
+    assert [t["labels"]["ru"] for t in corpus["topics"]] == [
         "Инвестиции и новые технологии",
         "Новый договор с Россией",
         "Военно-техническое сотрудничество",
     ]
+    # And as the seed's sidecar names them for the English and Kazakh page.
+    assert corpus["topics"][1]["labels"] == {
+        "ru": "Новый договор с Россией",
+        "en": "The new treaty with Russia",
+        "kk": "Ресеймен жаңа шарт",
+    }
     assert corpus["answer_confidence"] == pytest.approx(snapshot.answer_confidence, abs=1e-4)
     assert 0 < snapshot.answer_confidence < 1
     low, high = corpus["similarity_scale"]
@@ -275,6 +281,19 @@ async def test_the_page_cites_each_hit_as_the_bot_does_in_the_pages_language(
         assert drawn["quotation"] == citation.quotation(paragraph.text, language)
     said = {"ru": "заголовок не указан", "en": "headline not recorded", "kk": "тақырыбы"}
     assert said[language] in view["hits"][0]["quotation"]
+    # The topic in the page's language.
+    assert [drawn["label"] for drawn in view["hits"]] == [
+        corpus.label(corpus.paragraph(h["paragraph"]["id"]), language)
+        for h in view["reply"]["hits"]
+    ]
+    assert (
+        view["hits"][0]["label"]
+        == {
+            "ru": "Новый договор с Россией",
+            "en": "The new treaty with Russia",
+            "kk": "Ресеймен жаңа шарт",
+        }[language]
+    )
 
 
 async def test_questions_asked_while_typing_spend_a_budget_of_their_own(
@@ -285,7 +304,7 @@ async def test_questions_asked_while_typing_spend_a_budget_of_their_own(
     limit."""
     app = create_app(logged, WebSettings(questions_per_minute=2))
     transport = httpx.ASGITransport(app=app, client=("10.0.0.1", 1))
-    async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as client:
+    async with httpx.AsyncClient(transport=transport, base_url="http://localhost") as client:
 
         async def ask(typing: bool) -> int:
             params = {"q": TREATY, "lang": "kk", **({"typing": "1"} if typing else {})}

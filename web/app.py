@@ -13,7 +13,7 @@ from service.admission import EncoderBudget
 from service.answering import AnswerService
 from service.ratelimit import SlidingWindow
 
-from . import api, page
+from . import api, page, statement
 from .clients import Clients
 from .context import RECORD_HEADER, ApiError, Web
 from .guards import Guard
@@ -43,6 +43,7 @@ def create_app(
     )
     app.include_router(api.router)
     app.include_router(page.router)
+    app.include_router(statement.router)
     app.mount("/static", StaticFiles(directory=page.STATIC), name="static")
     app.add_exception_handler(ApiError, _api_error)  # type: ignore[arg-type]
     app.add_exception_handler(RequestValidationError, _invalid_request)  # type: ignore[arg-type]

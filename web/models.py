@@ -91,7 +91,7 @@ class FeedbackOut(Record):
 
 class MapTopic(Record):
     key: str = Field(description="the interviewer question: <document>#<answer>")
-    label: str
+    labels: dict[str, str] = Field(description="its label in each of the page's languages")
     question: str
 
 
@@ -129,6 +129,7 @@ class PageHit(Record):
 
     shown: bool = Field(description="one of the reply's passages: the answer, or the closest few")
     topic: str
+    label: str = Field(description="the topic's label in the page's language")
     citation: PageCitation
     quotation: str = Field(
         description="the paragraph quoted with its source, in the page's language: the text "

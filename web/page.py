@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from importlib.resources import files
 from pathlib import Path
-from typing import Annotated, Literal
+from typing import Annotated, Literal, get_args
 
 from fastapi import APIRouter, Query, Request, Response
 from fastapi.responses import FileResponse
@@ -44,6 +44,7 @@ MAP_TEXT_CHARS = 400
 SIMILARITY_FLOOR = 0.6
 # The page's interface languages; a quotation's missing parts are said in the page's.
 Language = Literal["ru", "en", "kk"]
+LANGUAGES: tuple[Language, ...] = get_args(Language)
 DEFAULT_LANGUAGE: Language = "ru"
 
 
@@ -82,7 +83,8 @@ def corpus_view(service: AnswerService, examples: tuple[str, ...]) -> PageCorpus
     for p, x, y in snapshot.map_points():
         key = topic_key(p)
         if key not in topics:
-            topics[key] = MapTopic(key=key, label=snapshot.corpus.label(p), question=p.question)
+            labels: dict[str, str] = {lang: snapshot.corpus.label(p, lang) for lang in LANGUAGES}
+            topics[key] = MapTopic(key=key, labels=labels, question=p.question)
         points.append(MapPoint(id=p.id, x=x, y=y, topic=key, text=_shorten(p.text)))
     return PageCorpus(
         build=snapshot.build_id,
@@ -127,6 +129,7 @@ def reply_view(reply: Reply, language: Language = DEFAULT_LANGUAGE) -> PageReply
         return PageHit(
             shown=hit.paragraph.id in shown,
             topic=topic_key(hit.paragraph),
+            label=corpus.label(hit.paragraph, language),
             # The source without its link, which the page adds only if it is a web address.
             citation=PageCitation(
                 source=citation.model_copy(update={"url": None}).source, url=citation.url
@@ -146,7 +149,9 @@ def reply_view(reply: Reply, language: Language = DEFAULT_LANGUAGE) -> PageReply
         position=reply.position,
         hits=tuple(drawn(hit) for hit in reply.hits),
         nearest_questions=tuple(
-            NearestQuestion(label=hit.label, question=hit.paragraph.question)
+            NearestQuestion(
+                label=corpus.label(hit.paragraph, language), question=hit.paragraph.question
+            )
             for hit in reply.nearest_questions
         ),
     )

@@ -56,6 +56,9 @@ class WebSettings:
     # excepted); past that a new connection is closed at once.
     max_connections: int = 1000
     max_connections_per_client: int = 32
+    # Where the page is published (https://example.org, or with a path prefix): every
+    # citation then links its statement's own page, /p/<paragraph id>. Its host is answered.
+    public_url: str | None = None
 
     def __post_init__(self) -> None:
         if self.questions_per_minute < 0:
@@ -67,6 +70,10 @@ class WebSettings:
                 raise ValueError(
                     f"web.cors_origins: {origin!r} is not an origin like https://example.org"
                 )
+        if self.public_url is not None and not is_public_url(self.public_url):
+            raise ValueError(
+                f"web.public_url: {self.public_url!r} is not a web address like https://example.org"
+            )
         parse_networks(self.trusted_proxies, "web.trusted_proxies")
         for host in self.allowed_hosts:
             if host != "*" and not is_host(host):
@@ -89,7 +96,22 @@ class WebSettings:
         if "*" in self.allowed_hosts:
             return None
         given = self.allowed_hosts or ("localhost", "127.0.0.1", "::1", *([bound] if bound else ()))
-        return frozenset(h for h in (host_name(g) for g in given) if h)
+        published = [urlsplit(self.public_url).netloc] if self.public_url else []
+        return frozenset(h for h in (host_name(g) for g in (*given, *published)) if h)
+
+
+def is_public_url(text: str) -> bool:
+    """An http(s) address with a host, and perhaps a path: no query, fragment or user."""
+    try:
+        url = urlsplit(text)
+        url.port  # noqa: B018 - raises ValueError on a bad port
+    except ValueError:
+        return False
+    return (
+        url.scheme in ("http", "https")
+        and bool(url.hostname)
+        and not (url.query or url.fragment or url.username)
+    )
 
 
 def host_name(header: str) -> str | None:

@@ -16,6 +16,7 @@ from dataclasses import dataclass, field, replace
 import numpy as np
 
 from records import Hit
+from retrieval.indexing import ann
 from retrieval.indexing.loading import LoadedIndex
 from retrieval.indexing.views import sentences
 from retrieval.model.passes import QuestionPass
@@ -89,14 +90,27 @@ class Ranker:
         return [p.answer_key for p in self.index.corpus.paragraphs]
 
     def rank(
-        self, queries: Sequence[str], passes: Sequence[QuestionPass], top_k: int
+        self,
+        queries: Sequence[str],
+        passes: Sequence[QuestionPass],
+        top_k: int,
+        rows: np.ndarray | None = None,
     ) -> list[Ranking]:
-        """The `top_k` best paragraphs for each question, given its encoder pass."""
+        """The `top_k` best paragraphs for each question, given its encoder pass; only of
+        `rows` (a boolean per paragraph) when given, the others never even candidates."""
         if not passes:
             return []
-        vectors = np.stack([p.dense for p in passes]).astype(np.float32)
-        wide = min(max(top_k, POOL), self.index.faiss.ntotal)
-        cosines, ids = self.index.faiss.search(np.ascontiguousarray(vectors), wide)
+        vectors = np.ascontiguousarray(np.stack([p.dense for p in passes]), dtype=np.float32)
+        index = self.index.faiss
+        if rows is None:
+            wide = min(max(top_k, POOL), index.ntotal)
+            cosines, ids = index.search(vectors, wide)
+        else:
+            wide = min(max(top_k, POOL), int(rows.sum()))
+            if wide == 0:
+                raise ValueError("no paragraph to rank: the scope lets none through")
+            restriction = ann.restricted(index, rows)
+            cosines, ids = index.search(vectors, wide, params=restriction.params)
         return [
             self._ranking(query, question, row_cosines[row_ids >= 0], row_ids[row_ids >= 0], top_k)
             for query, question, row_cosines, row_ids in zip(

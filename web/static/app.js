@@ -578,7 +578,7 @@ function renderHit(hit, extra, reply, quotable) {
     ? el("p", { class: "section", title: paragraph.section }, paragraph.section) : null;
   // A long interviewer's question is cut to two lines until clicked: the answer comes first.
   const asked = el("p", { class: "asked", role: "button", tabindex: "0",
-    "aria-expanded": "false" }, swatch, el("strong", {}, hit.label),
+    "aria-expanded": "false" }, swatch, el("strong", {}, extra.label),
   el("span", { class: "question" }, ` — ${t("asked")}${paragraph.question}`));
   const expand = () => asked.setAttribute("aria-expanded",
     String(asked.getAttribute("aria-expanded") !== "true"));
@@ -607,7 +607,7 @@ function renderHit(hit, extra, reply, quotable) {
   }
   const classes = extra.shown ? "hit shown" : "hit";
   // What the choice of a better paragraph under the verdict names it by.
-  const data = { "data-rank": hit.rank, "data-paragraph": paragraph.id, "data-label": hit.label,
+  const data = { "data-rank": hit.rank, "data-paragraph": paragraph.id, "data-label": extra.label,
     "data-highlight": hit.highlight || "" };
   return el("li", { class: classes, id: `hit-${hit.rank}`, ...data }, head, section, asked,
     highlighted(paragraph.text, hit.highlight), whole, cite, better);
@@ -698,7 +698,7 @@ function drawMap(view) {
   $("legend").replaceChildren(...corpus.topics.map((topic) => {
     const swatch = el("span", { class: "swatch", "aria-hidden": "true" });
     swatch.style.background = topicColour(topic.key);
-    return el("li", { title: topic.question }, swatch, topic.label);
+    return el("li", { title: topic.question }, swatch, topicLabel(topic.key));
   }));
 }
 
@@ -748,7 +748,7 @@ function box(cx, cy, halfW, halfH) {
 
 function topicLabel(key) {
   const topic = state.corpus.topics.find((each) => each.key === key);
-  return topic ? topic.label : key;
+  return topic ? topic.labels[state.lang] || topic.labels.ru : key;
 }
 
 function starPoints(cx, cy, outer, inner) {
