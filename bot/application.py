@@ -121,6 +121,7 @@ def _add_handlers(application: BotApplication) -> None:
         ("start", handlers.start),
         ("help", handlers.help_command),
         ("about", handlers.about),
+        ("timeline", handlers.timeline_command),
         ("stats", handlers.stats_command),
         ("report", handlers.report_command),
         ("reload", handlers.reload_command),

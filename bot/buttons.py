@@ -19,7 +19,7 @@ from . import keyboards, render
 from .context import BotContext
 from .keyboards import Pressed
 from .questions import question_text
-from .sending import send, send_paragraph
+from .sending import send, send_paragraph, send_statements
 
 
 async def other_answers(update: Update, context: BotContext) -> None:
@@ -44,6 +44,19 @@ async def other_answers(update: Update, context: BotContext) -> None:
     chunks = render.other_answers(texts.others_title, reply.query, others, reply.snapshot, texts)
     markup = keyboards.choices_keyboard(others, reply.snapshot, texts)
     await send(asked, chunks, markup, quote=True)
+
+
+async def earlier_statements(update: Update, context: BotContext) -> None:
+    """Search the question under the pressed answer again and list what each interview
+    said on it, oldest first, each a tap away."""
+    query, _ = _pressed(update)
+    found = await _ask_again(query, context)
+    if found is None:
+        await query.answer(context.texts.stale)
+        return
+    asked, reply = found
+    await query.answer()
+    await send_statements(asked, reply.query, reply.statements, reply.snapshot, context.texts)
 
 
 async def show_paragraph(update: Update, context: BotContext) -> None:
@@ -141,6 +154,7 @@ HANDLERS = {
     keyboards.Action.WHOLE: whole_answer,
     keyboards.Action.CITE: cite,
     keyboards.Action.CITE_WHOLE: cite_whole,
+    keyboards.Action.EARLIER: earlier_statements,
     keyboards.Action.UP: vote_up,
     keyboards.Action.DOWN: vote_down,
     keyboards.Action.PREFERRED: show_preferred,

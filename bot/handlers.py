@@ -24,7 +24,7 @@ from . import keyboards, render
 from .context import BotContext
 from .guards import Admission
 from .questions import is_addressed, question_text
-from .sending import send, send_reply
+from .sending import send, send_reply, send_statements
 from .texts import Texts
 
 log = logging.getLogger(__name__)
@@ -105,6 +105,27 @@ async def question(update: Update, context: BotContext) -> None:
         with contextlib.suppress(TelegramError):
             await typing
     await send_reply(message, reply, context.texts)
+
+
+async def timeline_command(update: Update, context: BotContext) -> None:
+    """`/timeline QUESTION`: what each interview said on it, oldest first."""
+    message = _message(update)
+    texts = context.texts
+    text = " ".join(context.args or [])
+    if not text.strip():
+        await message.reply_text(render.notice(texts.timeline_usage))
+        return
+    service = context.service
+    try:
+        query = service.check(text)
+    except QuestionError as error:
+        limit = service.settings.search.max_query_chars
+        await message.reply_text(render.query_error(error, limit, texts))
+        return
+    with contextlib.suppress(TelegramError):  # "typing…" is a courtesy
+        await context.bot.send_chat_action(message.chat_id, ChatAction.TYPING)
+    found = await service.ask_timeline(query)
+    await send_statements(message, query, found.statements, service.snapshot, texts)
 
 
 async def not_text(update: Update, context: BotContext) -> None:

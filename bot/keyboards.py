@@ -19,7 +19,7 @@ from enum import StrEnum
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, ReplyKeyboardMarkup
 
-from records import Hit, Paragraph
+from records import Hit, Paragraph, Statement
 from service.replies import Reply
 from service.snapshot import Snapshot
 
@@ -41,6 +41,7 @@ class Action(StrEnum):
     WHOLE = "w"  # w:<paragraph>: every paragraph of the interview answer
     CITE = "c"  # c:<paragraph>: the paragraph as a quotation to paste
     CITE_WHOLE = "q"  # q:<paragraph>: the whole answer it belongs to, as a quotation
+    EARLIER = "e"  # e:<paragraph>: what each interview said on the question, over time
     UP = "u"  # u:<record>: 👍 on a logged reply
     DOWN = "d"  # d:<record>: 👎 on it, which offers the other answers
     PREFERRED = "p"  # p:<record>:<paragraph>: one of those, opened: the better answer
@@ -151,15 +152,22 @@ def _feedback(record: str | None) -> list[InlineKeyboardButton]:
 
 
 def answer_keyboard(
-    paragraph: Paragraph, texts: Texts, record: str | None = None, *, others: bool = True
+    paragraph: Paragraph,
+    texts: Texts,
+    record: str | None = None,
+    *,
+    others: bool = True,
+    earlier: bool = False,
 ) -> InlineKeyboardMarkup:
     """Under a paragraph: the other hits (unless it answers no question of the user's), the
-    whole interview answer if it has more, the quotation, and feedback when logged."""
+    whole interview answer if it has more, the quotation, the earlier statements when other
+    interviews answered too, and feedback when logged."""
     first = [_button(texts.other_answers, Action.OTHERS, paragraph)] if others else []
     if render.shortened(paragraph):
         first.append(_button(texts.whole_answer, Action.WHOLE, paragraph))
     second = [_button(texts.cite, Action.CITE, paragraph), *_feedback(record)]
-    return InlineKeyboardMarkup([row for row in (first, second) if row])
+    third = [_button(texts.earlier_statements, Action.EARLIER, paragraph)] if earlier else []
+    return InlineKeyboardMarkup([row for row in (first, second, third) if row])
 
 
 def passages_keyboard(reply: Reply, texts: Texts) -> InlineKeyboardMarkup:
@@ -201,6 +209,22 @@ def choices_keyboard(
             for hit in hits
         ]
     )
+
+
+def statements_keyboard(
+    statements: Sequence[Statement], snapshot: Snapshot, texts: Texts
+) -> InlineKeyboardMarkup:
+    """One row a statement, numbered as the list above numbers it, opening its paragraph
+    (as a paragraph of its interview: it answers no question of the user's as such)."""
+    rows = []
+    for number, statement in enumerate(statements, 1):
+        paragraph = snapshot.corpus.paragraph(statement.paragraph_id)
+        if paragraph is None:
+            continue
+        date = statement.date or texts.date_not_recorded
+        label = f"{number}. {date} · {topic_label(paragraph, snapshot, texts)}"
+        rows.append([_button(shorten(label, LABEL_CHARS + 20), Action.TOPIC, paragraph)])
+    return InlineKeyboardMarkup(rows)
 
 
 def topics_keyboard(

@@ -17,9 +17,9 @@ from typing import TYPE_CHECKING
 
 from telegram import InlineQueryResultArticle, InputTextMessageContent
 
-from records import Decision, Document, Hit, Paragraph, Reason
+from records import Decision, Document, Hit, Paragraph, Reason, Statement
 from service.answering import ServiceStats
-from service.citation import Citation, cite
+from service.citation import Citation
 from service.questions import QuestionError
 from service.replies import Reply
 from service.report import Report
@@ -104,8 +104,8 @@ def _sources(
     for paragraph in paragraphs:
         by_document.setdefault(paragraph.document_id, []).append(paragraph)
     rows = []
-    for document_id, cited in by_document.items():
-        citation = cite(cited[0], snapshot.corpus.document(document_id))
+    for cited in by_document.values():
+        citation = snapshot.cite(cited[0])
         ids = ", ".join(p.id for p in cited)
         source = citation.source if speaker else citation.origin
         rows.append([Span(texts.source.format(source=f"{source} ({ids})"))])
@@ -131,7 +131,7 @@ def _paragraph_blocks(
 ) -> list[Block]:
     """An answer: its topic, who said it (once), their words with the sentence closest to
     the question in bold, then what they were asked, and where it was published."""
-    citation = cite(paragraph, snapshot.corpus.document(paragraph.document_id))
+    citation = snapshot.cite(paragraph)
     return [
         *([[Span(caveat, "i")]] if caveat else []),
         _named(paragraph, snapshot, texts),
@@ -143,17 +143,47 @@ def _paragraph_blocks(
 
 
 def paragraph(
-    shown: Paragraph, snapshot: Snapshot, texts: Texts, highlight: str | None = None
+    shown: Paragraph,
+    snapshot: Snapshot,
+    texts: Texts,
+    highlight: str | None = None,
+    statements: Sequence[Statement] = (),
 ) -> list[str]:
     """One paragraph as an answer, within ANSWER_CHARS: the paragraph whole when it fits,
     else the sentence closest to the question (`highlight`) whole with what fits around
-    it; "Whole answer" has the rest."""
+    it; "Whole answer" has the rest. When other interviews answered the question too
+    (`statements`) and this is the newest, it says so first."""
+    note = texts.newest_statement.format(n=len(statements)) if newest(shown, statements) else None
     # A few characters to spare: Telegram trims and joins what `_visible_length` counts.
-    frame = _visible_length(_paragraph_blocks(shown, snapshot, texts, "", highlight)) + 4
+    frame = _visible_length(_paragraph_blocks(shown, snapshot, texts, "", highlight, note)) + 4
     # Never less than a quarter of the room: long labels or headlines do not hide the answer.
     room = max(ANSWER_CHARS - frame, ANSWER_CHARS // 4, len(highlight or ""))
     text = excerpt(shown.text, highlight, room)
-    return pack(_paragraph_blocks(shown, snapshot, texts, text, highlight))
+    return pack(_paragraph_blocks(shown, snapshot, texts, text, highlight, note))
+
+
+def newest(shown: Paragraph, statements: Sequence[Statement]) -> bool:
+    """Whether `shown` is the newest dated statement of several."""
+    mine = next((s for s in statements if s.paragraph_id == shown.id), None)
+    dates = [s.date for s in statements if s.date]
+    return len(statements) > 1 and mine is not None and bool(mine.date) and mine.date == max(dates)
+
+
+def statements(query: str, found: Sequence[Statement], texts: Texts) -> list[str]:
+    """What each interview said on the question, oldest first, numbered as their buttons:
+    date, speaker, whether it answers, and its best sentence."""
+    asked = shorten(query, QUERY_CHARS)
+    if not found:
+        return pack([[Span(texts.timeline_none.format(query=asked))]])
+    items = []
+    for number, statement in enumerate(found, 1):
+        answered = statement.decision is Decision.ANSWERED
+        said = texts.answers_it if answered else texts.may_answer_it
+        date = statement.date or texts.date_not_recorded
+        speaker = statement.interviewee or texts.answer
+        head = [Span(f"{number}. {date} · "), Span(speaker, "u"), Span(f" — {said}")]
+        items.append(lines(head, [_quoted(statement.highlight, texts)]))
+    return pack([[Span(texts.timeline_title.format(query=asked), "b")], *items, *_note(texts)])
 
 
 def _visible_length(blocks: Sequence[Block]) -> int:
@@ -164,7 +194,7 @@ def _visible_length(blocks: Sequence[Block]) -> int:
 def whole_answer(paragraphs: Sequence[Paragraph], snapshot: Snapshot, texts: Texts) -> list[str]:
     """Every paragraph of one interview answer, in order, with its question and citation."""
     first = paragraphs[0]
-    citation = cite(first, snapshot.corpus.document(first.document_id))
+    citation = snapshot.cite(first)
     return pack(
         [
             lines(
@@ -179,13 +209,23 @@ def whole_answer(paragraphs: Sequence[Paragraph], snapshot: Snapshot, texts: Tex
     )
 
 
-def _passage(hit: Hit, snapshot: Snapshot, texts: Texts, number: int | None = None) -> Block:
+def _passage(
+    hit: Hit, snapshot: Snapshot, texts: Texts, number: int | None = None, dated: bool = False
+) -> Block:
     """A passage in a list: its topic label and place (numbered, when its buttons are),
-    and its best sentence in quotes."""
+    when the list spans interviews (`dated`) when and by whom it was said, and its best
+    sentence in quotes."""
     named = _named(hit.paragraph, snapshot, texts)
     if number is not None:
         named = [Span(f"{number}. "), *named]
-    return lines(named, [_quoted(hit.highlight, texts)])
+    document = hit.document
+    said = f"{document.date or texts.date_not_recorded} · {document.interviewee or texts.answer}"
+    return lines(named, *([[Span(said, "i")]] if dated else []), [_quoted(hit.highlight, texts)])
+
+
+def _several(hits: Sequence[Hit]) -> bool:
+    """Whether the hits come from more than one interview."""
+    return len({hit.paragraph.document_id for hit in hits}) > 1
 
 
 def uncertain(reply: Reply, texts: Texts) -> list[str]:
@@ -195,7 +235,10 @@ def uncertain(reply: Reply, texts: Texts) -> list[str]:
         [
             *([Span(said)] for said in _unmentioned(reply, texts)),
             [Span(texts.uncertain, "i")],
-            *(_passage(hit, snapshot, texts, n) for n, hit in enumerate(reply.passages, 1)),
+            *(
+                _passage(hit, snapshot, texts, n, _several(reply.passages))
+                for n, hit in enumerate(reply.passages, 1)
+            ),
             _sources([hit.paragraph for hit in reply.passages], snapshot, texts),
             *_note(texts),
         ]
@@ -259,7 +302,9 @@ def other_answers(
     """Alternatives to the answer shown, compactly: `heading` (a template with {query}),
     then each hit's topic label and best sentence, in the order of their buttons."""
     title = [Span(heading.format(query=shorten(query, QUERY_CHARS)))]
-    return pack([title, *(_passage(hit, snapshot, texts) for hit in hits), *_note(texts)])
+    dated = _several(hits)
+    listed = (_passage(hit, snapshot, texts, dated=dated) for hit in hits)
+    return pack([title, *listed, *_note(texts)])
 
 
 def quotation(
@@ -268,7 +313,7 @@ def quotation(
     """The paragraph (or, `whole`, its whole answer) in quotes and its source, as plain
     text to copy and paste; what the source does not record is said so in the user's
     language."""
-    citation = cite(shown, snapshot.corpus.document(shown.document_id))
+    citation = snapshot.cite(shown)
     quoted = snapshot.corpus.answer(shown) if whole else (shown,)
     text = " ".join(p.text for p in quoted)
     reference = f"{quoted[0].id}–{quoted[-1].id}" if len(quoted) > 1 else None

@@ -13,7 +13,7 @@ from collections.abc import Sequence
 
 from telegram import InlineKeyboardMarkup, Message, ReplyKeyboardMarkup
 
-from records import Decision, Paragraph
+from records import Decision, Paragraph, Statement
 from service.replies import Reply
 from service.snapshot import Snapshot
 
@@ -45,8 +45,10 @@ async def send_reply(to: Message, reply: Reply, texts: Texts) -> None:
         chunks, markup = render.not_a_question(reply, texts), None
     elif reply.decision is Decision.ANSWERED and reply.passages:
         best = reply.passages[0]
-        chunks = render.paragraph(best.paragraph, snapshot, texts, best.highlight)
-        markup = keyboards.answer_keyboard(best.paragraph, texts, reply.record_id)
+        found = reply.statements
+        chunks = render.paragraph(best.paragraph, snapshot, texts, best.highlight, found)
+        earlier = render.newest(best.paragraph, found)
+        markup = keyboards.answer_keyboard(best.paragraph, texts, reply.record_id, earlier=earlier)
     elif reply.decision is Decision.UNCERTAIN and reply.passages:
         chunks = render.uncertain(reply, texts)
         markup = keyboards.passages_keyboard(reply, texts)
@@ -64,3 +66,12 @@ async def send_paragraph(
     user's (an interviewer question offered instead), so it offers no other answers."""
     chunks = render.paragraph(paragraph, snapshot, texts)
     await send(to, chunks, keyboards.answer_keyboard(paragraph, texts, others=others), quote=True)
+
+
+async def send_statements(
+    to: Message, query: str, found: Sequence[Statement], snapshot: Snapshot, texts: Texts
+) -> None:
+    """What each interview said on a question, oldest first, each a tap away."""
+    chunks = render.statements(query, found, texts)
+    markup = keyboards.statements_keyboard(found, snapshot, texts) if found else None
+    await send(to, chunks, markup, quote=True)

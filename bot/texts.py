@@ -22,6 +22,15 @@ class Texts:
     examples_title: str
     examples: tuple[str, ...]
     sources_title: str
+    # What each interview said on a question (/timeline, "Earlier statements").
+    timeline_title: str  # {query}
+    timeline_none: str  # {query}
+    date_not_recorded: str
+    answers_it: str  # an interview's statement answers the question
+    may_answer_it: str  # ... or may
+    newest_statement: str  # {n}: under an answer, the newest of n statements
+    earlier_statements: str  # a button
+    timeline_usage: str
     paragraph_count: str  # {n}: how many answer paragraphs an interview has
     more_sources: str  # {n}: the older interviews the list leaves out
     # Buttons.
@@ -127,6 +136,7 @@ RUSSIAN = Texts(
         ("start", "Что я знаю и примеры вопросов"),
         ("help", "Как задавать вопросы"),
         ("about", "Источники ответов"),
+        ("timeline", "Что говорилось по вопросу, от ранних интервью к новым"),
     ),
     intro="Я отвечаю на вопросы словами министра — абзацем из интервью, самым близким "
     "к вашему вопросу по смыслу. Я знаю:",
@@ -144,6 +154,14 @@ RUSSIAN = Texts(
         "Сходит ли Казахстан с российской орбиты?",
     ),
     sources_title="Источники",
+    timeline_title="Что говорилось в интервью на вопрос «{query}», от ранних к новым:",
+    timeline_none="Ни одно интервью не отвечает на вопрос «{query}».",
+    date_not_recorded="дата не указана",
+    answers_it="отвечает",
+    may_answer_it="возможно, отвечает",
+    newest_statement="Это самое новое из высказываний на этот вопрос ({n}).",
+    earlier_statements="Более ранние высказывания",
+    timeline_usage="Напишите вопрос после команды: /timeline Когда подпишут договор с Россией?",
     paragraph_count="абзацев: {n}",
     more_sources="…и ещё {n} (более ранние)",
     other_answers="Другие ответы",
@@ -258,6 +276,7 @@ ENGLISH = Texts(
         ("start", "What I know and example questions"),
         ("help", "How to ask"),
         ("about", "Where the answers come from"),
+        ("timeline", "What each interview said on a question, oldest first"),
     ),
     intro="I answer questions in the minister's own words: with the paragraph of the "
     "interview closest in meaning to your question. The interview is in Russian and is "
@@ -276,6 +295,15 @@ ENGLISH = Texts(
         "Is Kazakhstan leaving Russia's orbit in military cooperation?",
     ),
     sources_title="Sources",
+    timeline_title="What the interviews said on “{query}”, oldest first:",
+    timeline_none="No interview answers “{query}”.",
+    date_not_recorded="date not recorded",
+    answers_it="answers it",
+    may_answer_it="may answer it",
+    newest_statement="This is the newest of {n} statements on this question.",
+    earlier_statements="Earlier statements",
+    timeline_usage="Write the question after the command: "
+    "/timeline When will the treaty be signed?",
     paragraph_count="paragraphs: {n}",
     more_sources="…and {n} more (older)",
     other_answers="Other answers",
@@ -392,6 +420,7 @@ KAZAKH = Texts(
         ("start", "Не білемін және сұрақ үлгілері"),
         ("help", "Сұрақты қалай қою керек"),
         ("about", "Жауаптардың дереккөздері"),
+        ("timeline", "Сұрақ бойынша сұхбаттарда айтылғандар, ертеректен жаңаға"),
     ),
     intro="Мен сұрақтарға министрдің өз сөзімен жауап беремін: сұхбаттан сұрағыңызға "
     "мағынасы жағынан ең жақын абзацты ұсынамын. Сұхбат орыс тілінде, аудармасыз "
@@ -410,6 +439,14 @@ KAZAKH = Texts(
         "Қазақстан Ресейдің саяси орбитасынан шығып бара ма?",
     ),
     sources_title="Дереккөздер",
+    timeline_title="«{query}» сұрағына сұхбаттарда не айтылды, ертеректен жаңаға қарай:",
+    timeline_none="«{query}» сұрағына бірде-бір сұхбат жауап бермейді.",
+    date_not_recorded="күні көрсетілмеген",
+    answers_it="жауап береді",
+    may_answer_it="жауап беруі мүмкін",
+    newest_statement="Бұл — осы сұрақ бойынша {n} пікірдің ең жаңасы.",
+    earlier_statements="Ертеректегі пікірлер",
+    timeline_usage="Сұрақты командадан кейін жазыңыз: /timeline Шартқа қашан қол қойылады?",
     paragraph_count="абзац саны: {n}",
     more_sources="…тағы {n} (ертеректегі)",
     other_answers="Басқа жауаптар",

@@ -55,6 +55,7 @@ for command in (
     build.index,
     console.ask,
     console.chat,
+    console.timeline,
     quality.evaluate_command,
     servers.run,
     servers.serve,

@@ -1,16 +1,19 @@
-"""The console front end: `ask` for one-off and scripted questions, `chat` for a session."""
+"""The console front end: `ask` for one-off and scripted questions, `chat` for a session,
+`timeline` for what each interview says on a question."""
 
 from __future__ import annotations
 
 import re
 import shutil
 import sys
-from collections.abc import Iterable, Iterator
-from typing import TYPE_CHECKING
+from collections.abc import Callable, Iterable, Iterator
+from typing import TYPE_CHECKING, Any
 
 import click
+from pydantic import ValidationError
 
-from service.questions import QuestionError, Refusal, check_question
+from records import Scope
+from service.questions import QuestionError, Refusal, ScopeError, check_question
 
 from .config import settings as _settings
 
@@ -25,17 +28,56 @@ QUIT = frozenset({"/quit", "/exit", "quit", "exit"})
 COMMAND = re.compile(r"/\w+")
 
 
+def scope_options(command: Callable[..., None]) -> Callable[..., None]:
+    """--since, --until, --speaker and --document: which interviews to search, as a
+    `scope` argument (None for all)."""
+    day = click.DateTime(formats=["%Y-%m-%d"])
+    options = [
+        click.option("--since", type=day, help="Interviews published on or after this day."),
+        click.option("--until", type=day, help="Interviews published on or before this day."),
+        click.option("--speaker", help="Interviews whose interviewee's name contains this."),
+        click.option("--document", help="One interview, by its id (its file name)."),
+    ]
+    for option in reversed(options):
+        command = option(command)
+    return command
+
+
+def _scope(ctx: click.Context, options: dict[str, Any]) -> Scope | None:
+    """The scope the options name; a usage error (exit 2) when its dates cross."""
+    fields = {name: options.pop(name) for name in ("since", "until", "speaker", "document")}
+    if not any(fields.values()):
+        return None
+    for name in ("since", "until"):
+        fields[name] = fields[name] and fields[name].date()
+    try:
+        return Scope(**fields)
+    except ValidationError as error:
+        raise click.UsageError(
+            error.errors()[0]["msg"].removeprefix("Value error, "), ctx
+        ) from None
+
+
 @click.command()
 @click.option("--json", "as_json", is_flag=True, help="One JSON object a line per question.")
 @click.option("--top-k", type=click.IntRange(1, 100), help="Hits per question.")
+@scope_options
 @click.argument("question", nargs=-1)
 @click.pass_context
-def ask(ctx: click.Context, as_json: bool, top_k: int | None, question: tuple[str, ...]) -> None:
+def ask(
+    ctx: click.Context,
+    as_json: bool,
+    top_k: int | None,
+    question: tuple[str, ...],
+    **options: Any,
+) -> None:
     """Answer QUESTION (its words joined), or each line of stdin when none is given
     (blank lines skipped).
 
-    An empty or over-long question is refused (exit status 2) before the model loads.
+    An empty or over-long question is refused (exit status 2) before the model loads, and
+    so are filters no interview passes.
     """
+    scope = _scope(ctx, options)
     if not question and sys.stdin.isatty():
         # Nobody is piping questions in: waiting for stdin would look like a hang.
         raise click.UsageError(
@@ -61,7 +103,10 @@ def ask(ctx: click.Context, as_json: bool, top_k: int | None, question: tuple[st
             from service.answering import AnswerService
 
             service = AnswerService.open(settings)
-        (reply,) = service.answer([query], top_k)
+        try:
+            (reply,) = service.answer([query], top_k, scope)
+        except ScopeError as error:
+            raise click.UsageError(str(error), ctx) from None
         if as_json:
             click.echo(reply.model_dump_json())
         else:
@@ -70,6 +115,33 @@ def ask(ctx: click.Context, as_json: bool, top_k: int | None, question: tuple[st
             click.echo(render.reply_text(reply) + "\n")
     if refused:
         ctx.exit(REFUSED)
+
+
+@click.command()
+@click.option("--json", "as_json", is_flag=True, help="The statements as one JSON object.")
+@scope_options
+@click.argument("question", nargs=-1, required=True)
+@click.pass_context
+def timeline(ctx: click.Context, as_json: bool, question: tuple[str, ...], **options: Any) -> None:
+    """What each interview says on QUESTION, oldest first: its paragraph closest to the
+    question, for each interview that answers it or may."""
+    scope = _scope(ctx, options)
+    settings = _settings(ctx)
+    text = " ".join(question)
+    try:
+        query = check_question(text, settings.search.max_query_chars)
+    except QuestionError as error:
+        raise click.UsageError(str(error), ctx) from None
+    from service.answering import AnswerService
+
+    from . import render
+
+    service = AnswerService.open(settings)
+    try:
+        found = service.timeline(query, scope)
+    except ScopeError as error:
+        raise click.UsageError(str(error), ctx) from None
+    click.echo(found.model_dump_json() if as_json else render.timeline_text(found))
 
 
 def _filled(lines: Iterable[str]) -> Iterator[str]:

@@ -8,12 +8,15 @@ from __future__ import annotations
 
 import textwrap
 from collections.abc import Sequence
+from typing import TYPE_CHECKING
 
 from bot.html import shorten
 from bot.texts import ENGLISH as TEXTS
-from records import Decision, Document, Hit, Reason
-from service.citation import cite
+from records import Decision, Document, Hit, Reason, Timeline
 from service.replies import Reply
+
+if TYPE_CHECKING:
+    from service.snapshot import Snapshot
 
 CHAT_HELP = (
     "Type a question in Russian, English or Kazakh and press Enter.\n"
@@ -39,7 +42,7 @@ def reply_text(reply: Reply, width: int = 88) -> str:
     if reply.reason is not None and not reply.reason.searched:
         return _not_a_question(reply, width)
     if reply.decision is Decision.ANSWERED and reply.passages:
-        return _answer(reply.passages[0], width)
+        return _answer(reply.passages[0], reply.snapshot, width)
     if reply.decision is Decision.UNCERTAIN and reply.passages:
         return _closest(reply, width)
     return _not_covered(reply, width)
@@ -84,9 +87,9 @@ def _place(hit: Hit) -> str:
     return f"{hit.label} · {position}" if p.count > 1 else hit.label
 
 
-def _answer(hit: Hit, width: int) -> str:
+def _answer(hit: Hit, snapshot: Snapshot, width: int) -> str:
     p = hit.paragraph
-    citation = cite(p, hit.document)
+    citation = snapshot.cite(p)
     asker = f"Q ({citation.asker}): " if citation.asker else "Q: "
     return "\n".join(
         [
@@ -97,6 +100,7 @@ def _answer(hit: Hit, width: int) -> str:
             *_wrapped(p.text, width, INDENT, INDENT),
             "",
             *_cited(citation.source, f"({p.id}, similarity {hit.similarity:.3f})", width),
+            *([f"  {citation.link}"] if citation.link else []),
         ]
     )
 
@@ -110,7 +114,7 @@ def _closest(reply: Reply, width: int) -> str:
         lines.extend(_wrapped(quoted, width, INDENT, INDENT))
     sources: dict[str, list[str]] = {}
     for hit in reply.passages:
-        sources.setdefault(cite(hit.paragraph, hit.document).source, []).append(hit.paragraph.id)
+        sources.setdefault(reply.snapshot.cite(hit.paragraph).source, []).append(hit.paragraph.id)
     lines.append("")
     for source, ids in sources.items():
         lines.extend(_cited(source, f"({', '.join(ids)})", width))
@@ -134,4 +138,22 @@ def _not_covered(reply: Reply, width: int) -> str:
             lines.extend(
                 _wrapped(f"{hit.label} ({hit.paragraph.id}): {question}", width, "  - ", "    ")
             )
+    return "\n".join(lines)
+
+
+def timeline_text(timeline: Timeline, width: int = 88) -> str:
+    """Each interview's statement on the question, oldest first: date, speaker, whether it
+    answers, its best sentence, the paragraph id and link."""
+    if not timeline.statements:
+        return TEXTS.timeline_none.format(query=timeline.query)
+    lines = [TEXTS.timeline_title.format(query=timeline.query)]
+    for statement in timeline.statements:
+        date = statement.date or TEXTS.date_not_recorded
+        answered = statement.decision is Decision.ANSWERED
+        said = TEXTS.answers_it if answered else TEXTS.may_answer_it
+        speaker = statement.interviewee or TEXTS.answer
+        lines += ["", *_wrapped(f"{date} · {speaker} ({said})", width)]
+        quoted = TEXTS.term.format(term=shorten(statement.highlight, SNIPPET_CHARS))
+        lines += _wrapped(quoted, width, INDENT, INDENT)
+        lines.append(f"{INDENT}{statement.paragraph_id}  {statement.permalink}")
     return "\n".join(lines)

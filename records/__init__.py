@@ -9,7 +9,8 @@ none of them.
 
 from records.corpus import Document, Paragraph, TranslatedTopics
 from records.errors import UserError
-from records.replies import Decision, FrontEnd, Hit, Reason, Vote
+from records.links import permalink
+from records.replies import Decision, FrontEnd, Hit, Reason, Statement, Timeline, Vote
 from records.scope import Scope
 
 __all__ = [
@@ -20,7 +21,10 @@ __all__ = [
     "Paragraph",
     "Reason",
     "Scope",
+    "Statement",
+    "Timeline",
     "TranslatedTopics",
     "UserError",
     "Vote",
+    "permalink",
 ]

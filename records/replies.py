@@ -62,3 +62,45 @@ class Hit(Record):
     highlight: str = Field(description="the paragraph's sentence closest to the question")
     label: str = Field(description="the topic of the interviewer question it answers")
     document: Document = Field(description="the interview it comes from: who, where, when")
+    permalink: str = Field(
+        description="the statement's own page: /p/<paragraph id>, or its whole address when "
+        "[web] public_url is set"
+    )
+
+
+class Statement(Record):
+    """What one interview says on a question: its paragraph closest to the question, and
+    whether that interview answers it (decided on its paragraphs alone)."""
+
+    date: str | None = Field(description="ISO date of publication, null when not recorded")
+    document: str = Field(description="the interview's id")
+    interviewee: str | None
+    paragraph_id: str
+    text: str
+    highlight: str = Field(description="the paragraph's sentence closest to the question")
+    decision: Decision = Field(description="answered or uncertain, in that interview")
+    confidence: Score
+    permalink: str
+
+    @classmethod
+    def of(cls, hit: Hit, decision: Decision, confidence: float) -> Statement:
+        document = hit.document
+        return cls(
+            date=document.date,
+            document=document.id,
+            interviewee=document.interviewee,
+            paragraph_id=hit.paragraph.id,
+            text=hit.paragraph.text,
+            highlight=hit.highlight,
+            decision=decision,
+            confidence=confidence,
+            permalink=hit.permalink,
+        )
+
+
+class Timeline(Record):
+    """How the interviews answered a question over time: one statement per interview that
+    answers it (or may), oldest first, those of unknown date last."""
+
+    query: str
+    statements: tuple[Statement, ...]

@@ -35,6 +35,17 @@ class Scope(Record):
         """Whether it lets every interview through."""
         return not (self.since or self.until or self.speaker or self.document)
 
+    @property
+    def summary(self) -> str:
+        """The fields set, as a person would say them: "speaker 'Путин', since 2020-01-01"."""
+        parts = [
+            f"document '{self.document}'" if self.document else "",
+            f"speaker '{self.speaker}'" if self.speaker else "",
+            f"since {self.since}" if self.since else "",
+            f"until {self.until}" if self.until else "",
+        ]
+        return ", ".join(p for p in parts if p) or "everything"
+
     def admits(self, document: Document) -> bool:
         if self.document is not None and document.id != self.document:
             return False

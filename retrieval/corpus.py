@@ -114,6 +114,13 @@ class Corpus:
             rows.flags.writeable = False
         return rows
 
+    def document_rows(self, document_id: str) -> np.ndarray:
+        """Which paragraphs (a boolean per paragraph) belong to one document."""
+        place = self._places.get(document_id)
+        if place is None:
+            return np.zeros(len(self.paragraphs), dtype=bool)
+        return self._document_of == place
+
     def count(self, document: Document) -> int:
         """How many answer paragraphs `document` has."""
         return len(self._by_document.get(document.id, ()))
@@ -143,10 +150,14 @@ class Corpus:
         return {key: tuple(paragraphs) for key, paragraphs in answers.items()}
 
     @cached_property
+    def _places(self) -> dict[str, int]:
+        return {d.id: i for i, d in enumerate(self.documents)}
+
+    @cached_property
     def _document_of(self) -> np.ndarray:
         """Each paragraph's document, as its place in `documents`."""
-        place = {d.id: i for i, d in enumerate(self.documents)}
-        return np.array([place[p.document_id] for p in self.paragraphs], dtype=np.int32)
+        places = self._places
+        return np.array([places[p.document_id] for p in self.paragraphs], dtype=np.int32)
 
     @cached_property
     def _scoped(self) -> dict[Scope, np.ndarray]:

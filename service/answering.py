@@ -17,20 +17,21 @@ from collections.abc import Callable, Hashable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, NamedTuple
 
 import numpy as np
 
 from questionlog.records import LogStats
-from records import Decision, FrontEnd, Reason, Vote
+from records import Decision, Document, FrontEnd, Reason, Scope, Timeline, Vote
 from records.errors import UserError, first_line
 
+from . import statements
 from .admission import Charge
 from .batching import Batcher
 from .decision import MAX_SHOWN
 from .encoder import Encoder, compute_threads, load_encoder
 from .intake import Intake, classify
-from .questions import check_question
+from .questions import check_question, rows_within
 from .replies import Reply
 from .report import Report, build_report
 from .settings import Settings
@@ -39,12 +40,22 @@ from .vectors import collect_vectors, vector_tag, vectors_collected
 
 if TYPE_CHECKING:
     from questionlog.recorder import QuestionLog
+    from retrieval.model.passes import QuestionPass
     from retrieval.ranking.ranker import Ranking
 
 log = logging.getLogger(__name__)
 
 # A reply and its question's vector (None when the encoder pass was not the service's).
 Answered = tuple[Reply, np.ndarray | None]
+
+
+class Asked(NamedTuple):
+    """A checked question waiting for the encoder, with how it is to be answered."""
+
+    question: str
+    top_k: int | None
+    scope: Scope | None
+
 
 WARM_UP = (
     "Когда будет подписан договор?",
@@ -80,7 +91,7 @@ class AnswerService:
         self.log = log
         self.stats = ServiceStats()
         self._snapshot = snapshot
-        self._batcher: Batcher[tuple[str, int | None], Answered] = Batcher(
+        self._batcher: Batcher[Asked, Answered] = Batcher(
             self._answer_batch,
             max_queued=settings.search.max_queued_questions,
             parallelism=compute_threads,
@@ -88,6 +99,7 @@ class AnswerService:
         self._vector_tag = vector_tag(settings.model.spec())
         # One reload at a time: a second waits, then rebuilds from the corpus as it is then.
         self._reload_lock = asyncio.Lock()
+        self._timeline_lock = asyncio.Lock()
 
     @classmethod
     def open(cls, settings: Settings, *, log_questions: bool = False) -> AnswerService:
@@ -122,20 +134,29 @@ class AnswerService:
             text, search.max_query_chars, self.encoder.question_tokens, search.max_query_tokens
         )
 
+    def check_scope(self, scope: Scope | None) -> None:
+        """ScopeError when `scope` lets no interview through."""
+        rows_within(self.snapshot.corpus, scope)
+
     def estimate(self, question: str) -> float:
         """The encoder seconds a checked question is expected to take (to admit it)."""
         return self._batcher.estimate(self.encoder.question_tokens(question))
 
-    def answer(self, questions: Sequence[str], top_k: int | None = None) -> list[Reply]:
-        """Answer checked questions now, with one encoder pass (for the CLI and evaluation).
+    def answer(
+        self, questions: Sequence[str], top_k: int | None = None, scope: Scope | None = None
+    ) -> list[Reply]:
+        """Answer checked questions now, with one encoder pass (for the CLI and evaluation),
+        among the interviews `scope` lets through (ScopeError when none).
 
         What is not a question to search (intake.py) is answered without the model."""
         if not questions:
             return []
         # Read once: a reload may swap it, and this batch stays on one index.
         snapshot = self._snapshot
-        corpus = snapshot.corpus
-        intakes = [classify(q, snapshot.index.vocabulary, corpus.documents) for q in questions]
+        within = rows_within(snapshot.corpus, scope)
+        documents = _admitted(snapshot, scope)
+        vocabulary = snapshot.index.vocabulary
+        intakes = [classify(q, vocabulary, documents) for q in questions]
         searched = [q for q, i in zip(questions, intakes, strict=True) if not i.certain]
         k = top_k or self.settings.search.top_k
         passes = self.encoder.question_passes(searched) if searched else []
@@ -143,13 +164,28 @@ class AnswerService:
         dense = iter(p.dense for p in passes)
         collect_vectors(None if intake.certain else next(dense) for intake in intakes)
         # Ranked at least as deep as an uncertain reply shows, whatever k the hits are cut to.
-        rankings = iter(snapshot.ranker.rank(searched, passes, max(k, MAX_SHOWN)))
+        rankings = snapshot.ranker.rank(searched, passes, max(k, MAX_SHOWN), within)
+        ranked = iter(zip(rankings, passes, strict=True))
         return [
-            _not_searched(question, intake.reason, snapshot)
+            _not_searched(question, intake.reason, snapshot, documents)
             if intake.certain and intake.reason is not None
-            else self._reply(next(rankings), intake, snapshot, k)
+            else self._reply(*next(ranked), intake, snapshot, k, within)
             for question, intake in zip(questions, intakes, strict=True)
         ]
+
+    def timeline(self, question: str, scope: Scope | None = None) -> Timeline:
+        """What each interview says on a checked question, oldest first: one statement per
+        interview that answers it or may (service/statements.py). Blocking."""
+        snapshot = self._snapshot
+        within = rows_within(snapshot.corpus, scope)
+        intake = classify(question, snapshot.index.vocabulary, _admitted(snapshot, scope))
+        if intake.certain:
+            return Timeline(query=question, statements=())
+        (question_pass,) = self.encoder.question_passes([question])
+        (ranking,) = snapshot.ranker.rank([question], [question_pass], MAX_SHOWN, within)
+        documents = statements.candidate_documents(snapshot, ranking)
+        found = statements.per_document(snapshot, question, question_pass, documents, within)
+        return Timeline(query=question, statements=tuple(s for s, _ in found))
 
     async def ask(
         self,
@@ -161,6 +197,7 @@ class AnswerService:
         client: Hashable = None,
         charge: Charge | None = None,
         bounded: bool = False,
+        scope: Scope | None = None,
     ) -> Reply:
         """Answer a question from async code, sharing an encoder pass with concurrent ones.
 
@@ -168,11 +205,13 @@ class AnswerService:
         log; the reply's `record_id` then names it for feedback. Questions wait for the
         encoder in a fair order across `client`s (service/batching.py); a `bounded` one is
         refused with Busy when the queue is full. `charge` is settled with the encoder
-        time the question took.
+        time the question took. Only interviews `scope` lets through are searched
+        (ScopeError, before any model work, when none).
         """
         question = self.check(text)
+        self.check_scope(scope)
         (reply, vector), seconds = await self._batcher.submit_measured(
-            (question, top_k),
+            Asked(question, top_k, scope),
             tokens=self.encoder.question_tokens(question),
             client=client,
             bounded=bounded,
@@ -186,6 +225,14 @@ class AnswerService:
         tagged = (self._vector_tag, vector) if vector is not None else None
         record_id = self.log.record(front_end, reply.query, reply.decision, hits, language, tagged)
         return reply if record_id is None else reply.with_record(record_id)
+
+    async def ask_timeline(self, text: str, scope: Scope | None = None) -> Timeline:
+        """timeline() from async code: one at a time, beside the batches of questions (it
+        ranks each interview that speaks of the question: up to twenty rankings)."""
+        question = self.check(text)
+        self.check_scope(scope)
+        async with self._timeline_lock:
+            return await asyncio.to_thread(self.timeline, question, scope)
 
     def log_stats(self) -> LogStats:
         """The question log's counters and state ("off" when there is none)."""
@@ -286,29 +333,50 @@ class AnswerService:
             rebuild_index(self.settings, self.encoder)
         return open_snapshot(self.settings)
 
-    def _answer_batch(self, items: Sequence[tuple[str, int | None]]) -> list[Answered]:
-        k = max(top_k or self.settings.search.top_k for _, top_k in items)
-        with vectors_collected() as collected:
-            replies = self.answer([question for question, _ in items], k)
-        # A stand-in for `answer` (a test's) may make no pass of its own: no vectors then.
-        vectors: list[np.ndarray | None] = list(collected)
-        if len(vectors) != len(replies):
-            vectors = [None] * len(replies)
-        return [
-            (reply.trimmed(top_k or self.settings.search.top_k), vector)
-            for reply, vector, (_, top_k) in zip(replies, vectors, items, strict=True)
-        ]
+    def _answer_batch(self, items: Sequence[Asked]) -> list[Answered]:
+        # Questions under one scope are ranked together; a batch rarely mixes scopes.
+        default = self.settings.search.top_k
+        answered: dict[int, Answered] = {}
+        groups: dict[Scope | None, list[int]] = {}
+        for at, item in enumerate(items):
+            groups.setdefault(item.scope, []).append(at)
+        for scope, places in groups.items():
+            k = max(items[at].top_k or default for at in places)
+            with vectors_collected() as collected:
+                replies = self.answer([items[at].question for at in places], k, scope)
+            # A stand-in for `answer` (a test's) may make no pass of its own: no vectors then.
+            vectors: list[np.ndarray | None] = list(collected)
+            if len(vectors) != len(replies):
+                vectors = [None] * len(replies)
+            for at, reply, vector in zip(places, replies, vectors, strict=True):
+                answered[at] = (reply.trimmed(items[at].top_k or default), vector)
+        return [answered[at] for at in range(len(items))]
 
-    def _reply(self, ranking: Ranking, intake: Intake, snapshot: Snapshot, k: int) -> Reply:
+    def _reply(
+        self,
+        ranking: Ranking,
+        question_pass: QuestionPass,
+        intake: Intake,
+        snapshot: Snapshot,
+        k: int,
+        within: np.ndarray | None,
+    ) -> Reply:
         verdict = snapshot.policy.decide(ranking.evidence)
         if intake.reason is not None and verdict.decision is not Decision.ANSWERED:
-            return _not_searched(ranking.query, intake.reason, snapshot)
+            return _not_searched(ranking.query, intake.reason, snapshot, ())
+        passages = ranking.hits[: verdict.shown]
+        found = statements.among_hits(snapshot, ranking, question_pass, within)
+        newest = statements.newest_answer(found)
+        if verdict.decision is Decision.ANSWERED and newest is not None:
+            # Several interviews answer it: the newest says what the position is now.
+            passages = (next((h for h in ranking.hits if h.paragraph == newest.paragraph), newest),)
         return Reply(
             query=ranking.query,
             decision=verdict.decision,
             confidence=verdict.confidence,
             hits=ranking.hits[:k],
-            passages=ranking.hits[: verdict.shown],
+            passages=passages,
+            statements=tuple(statement for statement, _ in found),
             uncovered_terms=verdict.uncovered_terms,
             reason=verdict.reason,
             nearest_questions=ranking.nearest_questions,
@@ -316,9 +384,17 @@ class AnswerService:
         ).made_from(snapshot)
 
 
-def _not_searched(question: str, reason: Reason, snapshot: Snapshot) -> Reply:
+def _admitted(snapshot: Snapshot, scope: Scope | None) -> tuple[Document, ...]:
+    """The interviews `scope` lets through (all without one)."""
+    documents = snapshot.corpus.documents
+    return documents if scope is None else tuple(d for d in documents if scope.admits(d))
+
+
+def _not_searched(
+    question: str, reason: Reason, snapshot: Snapshot, documents: Sequence[Document]
+) -> Reply:
     """A reply to what is not a question to search: no paragraph, and for a question about
-    the interview itself, what its metadata knows."""
+    the interview itself, what the metadata of `documents` knows."""
     about = reason is Reason.ABOUT_INTERVIEW
     return Reply(
         query=question,
@@ -327,5 +403,5 @@ def _not_searched(question: str, reason: Reason, snapshot: Snapshot) -> Reply:
         uncovered_terms=(),
         reason=reason,
         hits=(),
-        sources=snapshot.corpus.documents if about else (),
+        sources=tuple(documents) if about else (),
     ).made_from(snapshot)

@@ -9,8 +9,6 @@ says, in the reader's language, which ones the source does not record. The parag
 
 from __future__ import annotations
 
-from urllib.parse import quote
-
 from pydantic import Field, computed_field
 
 from records import Document, Paragraph
@@ -83,17 +81,10 @@ class Citation(Record):
         return f"«{text}»\n— {', '.join(parts)}\n{reference or self.link or self.paragraph_id}"
 
 
-def permalink(paragraph_id: str, public_url: str | None = None) -> str:
-    """The address of a statement's own page: its path, or with `public_url` (where the
-    page is published) the whole URL."""
-    path = f"/p/{quote(paragraph_id, safe='/')}"
-    return f"{public_url.rstrip('/')}{path}" if public_url else path
-
-
-def cite(paragraph: Paragraph, document: Document, public_url: str | None = None) -> Citation:
-    """The paragraph's citation; with `public_url`, its link too."""
+def cite(paragraph: Paragraph, document: Document, link: str | None = None) -> Citation:
+    """The paragraph's citation; with `link` (its page's whole address), that too."""
     return Citation(
-        link=permalink(paragraph.id, public_url) if public_url else None,
+        link=link,
         speaker=document.interviewee,
         asker=document.interviewer or document.outlet,
         title=document.title,

@@ -4,11 +4,18 @@ from __future__ import annotations
 
 import unicodedata
 from collections.abc import Callable
-from typing import Literal
+from typing import TYPE_CHECKING, Literal
 
 from pydantic import Field
 
+from records import Scope
 from records.base import Record
+from records.errors import UserError
+
+if TYPE_CHECKING:
+    import numpy as np
+
+    from retrieval.corpus import Corpus
 
 Problem = Literal["empty", "too_long"]
 
@@ -19,6 +26,20 @@ class QuestionError(ValueError):
     def __init__(self, kind: Problem, message: str) -> None:
         super().__init__(message)
         self.kind = kind
+
+
+class ScopeError(UserError, ValueError):
+    """Filters that let no interview through: there is nothing to search."""
+
+
+def rows_within(corpus: Corpus, scope: Scope | None) -> np.ndarray | None:
+    """The paragraphs `scope` lets through (None: all); ScopeError when none."""
+    if scope is None or scope.everything:
+        return None
+    rows = corpus.rows(scope)
+    if not rows.any():
+        raise ScopeError(f"no interview matches {scope.summary}")
+    return rows
 
 
 class Refusal(Record):

@@ -6,7 +6,7 @@ from typing import TYPE_CHECKING
 
 from pydantic import Field, PrivateAttr, computed_field
 
-from records import Decision, Document, Hit, Reason
+from records import Decision, Document, Hit, Reason, Statement
 from records.base import Record, Score
 
 if TYPE_CHECKING:
@@ -38,6 +38,11 @@ class Reply(Record):
     sources: tuple[Document, ...] = Field(
         default=(),
         description="for a question about the interview itself: what is known of it",
+    )
+    statements: tuple[Statement, ...] = Field(
+        default=(),
+        description="when the hits come from several interviews and two or more of them "
+        "answer: each one's statement, oldest first (an answer then shows the newest)",
     )
     # What is shown: the best hit, the closest few, or nothing.
     passages: tuple[Hit, ...] = Field(default=(), exclude=True)

@@ -12,12 +12,13 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from records import Paragraph
+from records import Paragraph, permalink
 from retrieval.corpus import Corpus, load_corpus
 from retrieval.indexing.build import PassageEncoder, build_index
 from retrieval.indexing.loading import LoadedIndex, Manifest, index_status, load_index
 from retrieval.ranking.ranker import Ranker
 
+from .citation import Citation, cite
 from .decision import DecisionParams, Policy, load_decision
 from .settings import Settings
 
@@ -47,6 +48,16 @@ class Snapshot:
     def answer_confidence(self) -> float:
         """The confidence a reply needs to be answered (the decision's fitted threshold)."""
         return self.policy.params.t_answer
+
+    def permalink(self, paragraph_id: str) -> str:
+        """The address of a paragraph's own page (whole when [web] public_url is set)."""
+        return permalink(paragraph_id, self.ranker.public_url)
+
+    def cite(self, paragraph: Paragraph) -> Citation:
+        """Who said `paragraph`, where and when; its link too when the page's address is
+        known."""
+        link = self.permalink(paragraph.id) if self.ranker.public_url else None
+        return cite(paragraph, self.corpus.document(paragraph.document_id), link)
 
     def map_points(self) -> list[tuple[Paragraph, float, float]]:
         """Every paragraph on the corpus map (a question's reply has its own `position`)."""
@@ -84,4 +95,5 @@ def open_snapshot(settings: Settings, decision: DecisionParams | None = None) ->
     index = open_index(settings)
     spec = settings.model.spec()
     params = decision or load_decision(settings.search.decision, spec, index.signals.available)
-    return Snapshot(index, Ranker(index, params.weights), Policy(params))
+    ranker = Ranker(index, params.weights, public_url=settings.public_url)
+    return Snapshot(index, ranker, Policy(params))

@@ -11,6 +11,7 @@ import contextlib
 import dataclasses
 import datetime as dt
 import html
+import json
 import re
 import shutil
 from collections.abc import AsyncIterator
@@ -18,16 +19,26 @@ from collections.abc import AsyncIterator
 import httpx
 import numpy as np
 import pytest
-from conftest import ROOT, copy_seed_corpus, open_service, write_config
+from click.testing import CliRunner, Result
+from conftest import ROOT, copy_seed_corpus, open_service, running_bot, talking_to, write_config
 from pydantic import ValidationError
+from test_bot import buttons, press, reply
 
-from records import Document, Scope
+from bot.html import shorten
+from bot.render import QUERY_CHARS
+from bot.texts import ENGLISH, RUSSIAN
+from interview_bot.cli import cli
+from records import Decision, Document, Scope
 from retrieval.corpus import load_corpus
 from service.answering import AnswerService
+from service.questions import ScopeError
 from service.settings import Settings, load_settings
 from service.snapshot import rebuild_index
 from testkit import fake_encoder
+from testkit.fake_telegram import FakeTelegram
+from testkit.openapi import valid
 from web.app import create_app
+from web.settings import WebSettings
 
 ARCHIVE = ROOT / "tests" / "archive"
 # An interview whose words and metadata are markup: every page must show them as text.
@@ -209,3 +220,246 @@ async def test_with_a_public_address_the_quotation_and_the_preview_carry_the_lin
         "— Вымышленный министр иностранных дел, «Вымышленное интервью: внешняя политика (для "
         f"тестов)», издание не указано, 2019-06-01, ссылка не указана\n{link}"
     )
+
+
+# ---- the service: filters, the newest statement, the timeline --------------------------
+
+TREATY = "Договор о добрососедстве и союзничестве в XXI веке"  # 2015, 2019 and the seed
+CHINA = (
+    "С китайскими партнерами мы проводим политику развития сотрудничества в несырьевых "
+    "секторах экономики"
+)
+
+
+def documents_of(reply) -> set[str]:
+    return {hit.paragraph.document_id for hit in reply.hits}
+
+
+@pytest.mark.parametrize(
+    ("scope", "expected"),
+    [
+        (Scope(speaker="вымышленный министр"), {"energy-2015", "foreign-2019"}),
+        (Scope(since=dt.date(2016, 1, 1)), {"foreign-2019"}),
+        (Scope(until=dt.date(2016, 1, 1)), {"energy-2015"}),
+        (Scope(document="interview"), {"interview"}),
+    ],
+)
+def test_a_filtered_search_finds_and_decides_among_the_interviews_let_through(
+    archive, scope, expected
+) -> None:
+    (everything,) = archive.answer([TREATY])
+    assert documents_of(everything) > expected
+    (reply,) = archive.answer([TREATY], 5, scope)
+    assert documents_of(reply) == expected
+    # Decided on those alone: the seed interview only asks about the treaty, never quotes it.
+    answered = {"interview": Decision.UNCERTAIN}.get(next(iter(expected)), Decision.ANSWERED)
+    assert reply.decision is answered
+
+
+def test_filters_no_interview_passes_are_refused_before_any_search(archive) -> None:
+    with pytest.raises(ScopeError, match="no interview matches speaker 'Путин'"):
+        archive.answer([TREATY], None, Scope(speaker="Путин"))
+    with pytest.raises(ScopeError, match="document 'interview', since 2000-01-01"):
+        archive.check_scope(Scope(document="interview", since=dt.date(2000, 1, 1)))
+
+
+def test_several_interviews_answering_the_newest_is_shown_and_the_others_named(archive) -> None:
+    (reply,) = archive.answer([TREATY])
+    assert reply.decision is Decision.ANSWERED
+    # The best-ranked paragraph is the 2015 one; the 2019 interview answers too: it is what
+    # the position is now.
+    assert reply.hits[0].paragraph.document_id == "energy-2015"
+    assert [hit.paragraph.id for hit in reply.passages] == ["foreign-2019/1.1"]
+    found = [(s.date, s.document, s.decision) for s in reply.statements]
+    assert found == [
+        ("2015-03-10", "energy-2015", Decision.ANSWERED),
+        ("2019-06-01", "foreign-2019", Decision.ANSWERED),
+        (None, "interview", Decision.UNCERTAIN),  # unknown date: last
+    ]
+    # One interview among the hits has no "earlier".
+    (alone,) = archive.answer([TREATY], 5, Scope(document="foreign-2019"))
+    assert alone.statements == ()
+
+
+def test_the_timeline_lists_each_interview_that_answers_oldest_first(archive) -> None:
+    timeline = archive.timeline(CHINA)
+    assert [(s.date, s.paragraph_id, s.decision) for s in timeline.statements] == [
+        ("2015-03-10", "energy-2015/1.2", Decision.UNCERTAIN),
+        ("2019-06-01", "foreign-2019/2.1", Decision.ANSWERED),
+        (None, "interview/1.5", Decision.ANSWERED),
+    ]
+    first = timeline.statements[1]
+    assert first.interviewee == "Вымышленный министр иностранных дел"
+    assert first.highlight in first.text and first.permalink == "/p/foreign-2019/2.1"
+    assert first.model_dump(mode="json").keys() == {
+        "date",
+        "document",
+        "interviewee",
+        "paragraph_id",
+        "text",
+        "highlight",
+        "decision",
+        "confidence",
+        "permalink",
+    }
+    # Filtered, and for what is no question, nothing.
+    since = archive.timeline(CHINA, Scope(since=dt.date(2016, 1, 1)))
+    assert [s.document for s in since.statements] == ["foreign-2019"]
+    assert archive.timeline("Здравствуйте!").statements == ()
+    assert archive.timeline("How to cook pasta?").statements == ()
+
+
+# ---- the command line ------------------------------------------------------------------
+
+
+def run(settings: Settings, *args: str) -> Result:
+    return CliRunner().invoke(cli, ["--config", str(settings.path), *args])
+
+
+def test_ask_takes_the_filters_and_refuses_bad_ones_with_a_usage_error(archive_settings) -> None:
+    found = run(
+        archive_settings, "ask", "--json", "--speaker", "посол", "--since", "2000-01-01", TREATY
+    )
+    assert (
+        found.exit_code == 2
+        and "no interview matches speaker 'посол', since 2000-01-01" in found.stderr
+    )
+    scoped = run(archive_settings, "ask", "--json", "--until", "2016-01-01", TREATY)
+    assert scoped.exit_code == 0, scoped.output
+    line = json.loads(scoped.stdout)
+    assert {hit["document"]["id"] for hit in line["hits"]} == {"energy-2015"}
+    assert line["hits"][0]["document"]["date"] == "2015-03-10"
+    assert line["hits"][0]["document"]["interviewee"] == "Вымышленный министр энергетики"
+    bad = run(archive_settings, "ask", "--since", "12.05.2014", TREATY)
+    assert bad.exit_code == 2 and "'12.05.2014' does not match the format '%Y-%m-%d'" in bad.stderr
+    crossed = run(archive_settings, "ask", "--since", "2020-01-02", "--until", "2020-01-01", TREATY)
+    assert (
+        crossed.exit_code == 2
+        and "since (2020-01-02) is after until (2020-01-01)" in crossed.stderr
+    )
+
+
+def test_timeline_prints_each_interviews_statement_oldest_first(archive_settings) -> None:
+    human = run(archive_settings, "timeline", CHINA)
+    assert human.exit_code == 0, human.output
+    dates = [line.split(" · ")[0] for line in human.stdout.splitlines() if " · " in line]
+    assert dates == ["2015-03-10", "2019-06-01", "date not recorded"]
+    assert "/p/foreign-2019/2.1" in human.stdout and "(answers it)" in human.stdout
+    as_json = json.loads(run(archive_settings, "timeline", "--json", CHINA).stdout)
+    assert [s["paragraph_id"] for s in as_json["statements"]] == [
+        "energy-2015/1.2",
+        "foreign-2019/2.1",
+        "interview/1.5",
+    ]
+    assert as_json["query"] == CHINA
+    none = run(archive_settings, "timeline", "How to cook pasta?")
+    assert (
+        none.exit_code == 0 and none.stdout.strip() == "No interview answers “How to cook pasta?”."
+    )
+
+
+# ---- the JSON API --------------------------------------------------------------------
+
+
+async def test_the_api_searches_within_filters_and_refuses_bad_ones_naming_them(archive) -> None:
+    async with browsing(archive) as client:
+        scoped = await client.get("/api/search", params={"q": TREATY, "since": "2016-01-01"})
+        bad = await client.get("/api/search", params={"q": TREATY, "since": "12.05.2014"})
+        crossed = await client.get(
+            "/api/search", params={"q": "x", "since": "2020-01-02", "until": "2020-01-01"}
+        )
+        nobody = await client.get("/api/search", params={"q": TREATY, "speaker": "Путин"})
+        listing = (await client.get("/api/documents")).json()
+    assert scoped.status_code == 200
+    hits = valid(create_app(archive), "Reply", scoped.json())["hits"]
+    assert {hit["document"]["id"] for hit in hits} == {"foreign-2019"}
+    assert hits[0]["permalink"] == f"/p/{hits[0]['paragraph']['id']}"
+    assert bad.status_code == 400 and bad.json()["error"].startswith("since: ")
+    assert bad.json()["query"] == TREATY
+    assert crossed.status_code == 400
+    assert crossed.json()["error"] == "since (2020-01-02) is after until (2020-01-01)"
+    assert nobody.status_code == 400
+    assert nobody.json() == {"query": TREATY, "error": "no interview matches speaker 'Путин'"}
+    valid(create_app(archive), "Refusal", bad.json())
+    # The archive newest first, those of unknown date last, with their paragraph counts.
+    assert [(d["id"], d["date"], d["paragraphs"]) for d in listing["documents"][:2]] == [
+        ("foreign-2019", "2019-06-01", 2),
+        ("energy-2015", "2015-03-10", 4),
+    ]
+    assert {d["date"] for d in listing["documents"][2:]} == {None}
+
+
+async def test_the_api_gives_the_timeline_as_the_command_prints_it(
+    archive, archive_settings
+) -> None:
+    async with browsing(archive) as client:
+        found = await client.get("/api/timeline", params={"q": CHINA})
+        scoped = await client.get("/api/timeline", params={"q": CHINA, "until": "2016-01-01"})
+        empty = await client.get("/api/timeline", params={"q": ""})
+    assert found.status_code == 200
+    printed = json.loads(run(archive_settings, "timeline", "--json", CHINA).stdout)
+    assert valid(create_app(archive), "Timeline", found.json()) == printed
+    assert [s["document"] for s in scoped.json()["statements"]] == ["energy-2015"]
+    assert empty.status_code == 400
+
+
+def test_the_public_address_is_a_host_the_page_answers_to() -> None:
+    hosts = WebSettings(public_url="https://News.example/archive/").hosts(None)
+    assert hosts is not None and "news.example" in hosts
+
+
+# ---- the bot ----------------------------------------------------------------------------
+
+
+async def test_the_bot_shows_the_newest_statement_and_offers_the_earlier_ones(
+    archive, tg: FakeTelegram
+) -> None:
+    async with running_bot(archive, talking_to(tg)):
+        answer = await reply(tg, tg.text_update(TREATY))
+        assert answer["text"].startswith(RUSSIAN.newest_statement.format(n=3))
+        assert "Вымышленный министр иностранных дел" in answer["text"]
+        assert ("Более ранние высказывания", "e:foreign-2019/1.1") in buttons(answer)
+        listing = await press(tg, "e:foreign-2019/1.1", answer)
+        # Oldest first, numbered as their buttons; each opens its paragraph.
+        lines = listing["text"].splitlines()
+        assert lines[0] == RUSSIAN.timeline_title.format(query=TREATY)
+        assert [line.split(" · ")[0] for line in lines if " · " in line] == [
+            "1. 2015-03-10",
+            "2. 2019-06-01",
+            "3. дата не указана",
+        ]
+        assert [data for _, data in buttons(listing)] == [
+            "t:energy-2015/3.1",
+            "t:foreign-2019/1.1",
+            "t:interview/2.1",
+        ]
+        opened = await press(tg, "t:energy-2015/3.1", listing)
+        assert "Договор о добрососедстве и союзничестве в XXI веке открыл" in opened["text"]
+
+
+async def test_the_bot_answers_timeline_with_each_interviews_statement(
+    archive, tg: FakeTelegram
+) -> None:
+    async with running_bot(archive, talking_to(tg)):
+        usage = await reply(tg, tg.text_update("/timeline"))
+        found = await reply(tg, tg.text_update(f"/timeline {CHINA}", language_code="en"))
+        none = await reply(tg, tg.text_update("/timeline How to cook pasta?"))
+    assert usage["text"] == RUSSIAN.timeline_usage
+    # The question echoed shortened, as every list of the bot's does.
+    assert found["text"].startswith(
+        ENGLISH.timeline_title.format(query=shorten(CHINA, QUERY_CHARS))
+    )
+    assert "2. 2019-06-01 · Вымышленный министр иностранных дел — answers it" in found["text"]
+    assert found["text"].endswith(ENGLISH.language_note)
+    assert len(buttons(found)) == 3
+    assert none["text"] == RUSSIAN.timeline_none.format(query="How to cook pasta?")
+
+
+async def test_lists_that_span_interviews_say_when_and_by_whom_each_passage_was_said(
+    archive, tg: FakeTelegram
+) -> None:
+    async with running_bot(archive, talking_to(tg)):
+        answer = await reply(tg, tg.text_update(TREATY))
+        listing = await press(tg, "o:foreign-2019/1.1", answer)
+    assert "2015-03-10 · Вымышленный министр энергетики" in listing["text"]
+    assert "дата не указана · Министр иностранных дел Республики Казахстан" in listing["text"]

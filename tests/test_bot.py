@@ -30,7 +30,7 @@ from interview_bot.cli import cli
 from questionlog.schema import feedback, questions
 from questionlog.settings import StoreSettings
 from questionlog.store import Store
-from records import Decision, Hit, Paragraph
+from records import Decision, Hit, Paragraph, Scope
 from service.answering import AnswerService
 from service.logs import REDACTED, RedactSecrets
 from service.replies import Reply
@@ -114,7 +114,9 @@ def forcing(
     hits (none when not covered): the presentation is tested whatever the policy decides."""
     answer = functools.partial(AnswerService.answer, service)
 
-    def forced(questions: Sequence[str], top_k: int | None = None) -> list[Reply]:
+    def forced(
+        questions: Sequence[str], top_k: int | None = None, scope: Scope | None = None
+    ) -> list[Reply]:
         return [
             reply.model_copy(
                 update={
@@ -123,7 +125,7 @@ def forcing(
                     "uncovered_terms": uncovered,
                 }
             )
-            for reply in answer(questions, top_k)
+            for reply in answer(questions, top_k, scope)
         ]
 
     monkeypatch.setattr(service, "answer", forced)

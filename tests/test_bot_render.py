@@ -20,9 +20,10 @@ from hypothesis import strategies as st
 from bot import html, keyboards, render
 from bot.keyboards import Action, Pressed
 from bot.texts import ENGLISH, KAZAKH, LANGUAGES, RUSSIAN, Texts, texts_for
-from records import Decision, Document, Hit, Paragraph
+from records import Decision, Document, Hit, Paragraph, permalink
 from retrieval.corpus import Corpus
 from service.answering import AnswerService
+from service.citation import cite
 from service.evaluation import load_eval_set
 from service.questions import QuestionError
 from service.replies import Reply
@@ -77,7 +78,10 @@ def snapshot_of(
     each question labelled "Тема <n>" unless `labels` says otherwise."""
     topics = tuple((labels or {}).get(n, f"Тема {n}") for n in range(1, TOPICS + 1))
     kept = [d.model_copy(update={"topics": topics}) for d in documents or [DEFAULT_DOCUMENT]]
-    return SimpleNamespace(corpus=Corpus(tuple(kept), tuple(paragraphs), "test"))
+    corpus = Corpus(tuple(kept), tuple(paragraphs), "test")
+    return SimpleNamespace(
+        corpus=corpus, cite=lambda p: cite(p, corpus.document(p.document_id)), permalink=permalink
+    )
 
 
 DEFAULT_DOCUMENT = document(interviewee=MINISTER)
@@ -93,6 +97,7 @@ def hit(rank: int, p: Paragraph, highlight: str | None = None) -> Hit:
         similarity=0.875,
         label=DEFAULT_DOCUMENT.topic(p.answer_no),
         document=DEFAULT_DOCUMENT,
+        permalink=permalink(p.id),
     )
 
 

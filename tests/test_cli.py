@@ -52,7 +52,9 @@ def test_ask_json_gives_one_object_a_line_in_the_documented_shape(run, built_set
             "reason",
             "hits",
             "sources",
+            "statements",
         }
+        assert line["statements"] == []  # one interview: no earlier statements
         assert line["decision"] in ("answered", "uncertain", "not_covered")
         assert line["answered"] == (line["decision"] == "answered")
         assert 0.0 <= line["confidence"] <= 1.0
@@ -68,11 +70,13 @@ def test_ask_json_gives_one_object_a_line_in_the_documented_shape(run, built_set
                 "highlight",
                 "label",
                 "document",
+                "permalink",
             }
             paragraph, document = hit["paragraph"], hit["document"]
             assert hit["highlight"] in paragraph["text"]
             assert document["id"] == paragraph["document_id"] == "interview"
             assert paragraph["id"].startswith("interview/")
+            assert hit["permalink"] == f"/p/{paragraph['id']}"  # no [web] public_url here
             assert isinstance(hit["score"], float) and isinstance(paragraph["text"], str)
             assert paragraph["section"] is None or isinstance(paragraph["section"], str)
             assert "path" not in document and "line" not in paragraph

@@ -419,6 +419,7 @@ async def test_the_page_and_the_docs_need_nothing_from_the_internet(service: Ans
         "/api/documents",
         "/api/health",
         "/api/feedback",
+        "/api/timeline",
     } <= set(openapi["paths"])
     assert petstore.status_code == 404
     weight = sum(len((STATIC / name).read_bytes()) for name in ("index.html", "app.js", "app.css"))
@@ -439,6 +440,8 @@ def test_web_settings_are_checked_field_by_field(tmp_path: Path) -> None:
         ({"cors_origins": ["https://a.example/path"]}, "is not an origin"),
         ({"cors_origins": "https://a.example"}, "web.cors_origins must be a list of strings"),
         ({"port": 80}, "unknown field web.port"),
+        ({"public_url": "example.org"}, "web.public_url: 'example.org' is not a web address"),
+        ({"public_url": "https://example.org/?a=1"}, "is not a web address"),
     ]:
         with pytest.raises(SettingsError, match=re.escape(message)):
             parsed(**web)

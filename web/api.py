@@ -4,19 +4,18 @@ feedback on an answer. Every route returns its response model."""
 from __future__ import annotations
 
 import re
-from collections import Counter
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Query, Request, Response
+from fastapi import APIRouter, Depends, Query, Request, Response
+from pydantic import ValidationError
 
-from records import FrontEnd, Paragraph
+from records import FrontEnd, Paragraph, Scope, Timeline
 from service.answering import AnswerService
-from service.citation import cite
 from service.questions import Refusal
 from service.replies import Reply
 from service.snapshot import Snapshot
 
-from .context import RECORD_HEADER, ApiError, ask, record_headers, web
+from .context import RECORD_HEADER, ApiError, ask, record_headers, timeline_of, web
 from .models import (
     DocumentEntry,
     Documents,
@@ -35,7 +34,11 @@ INVALID: dict[int | str, dict[str, Any]] = {
     422: {"model": Error, "description": "a parameter out of range"}
 }
 QUESTION_ERRORS: dict[int | str, dict[str, Any]] = {
-    400: {"model": Refusal, "description": "empty or over-long question"},
+    400: {
+        "model": Refusal,
+        "description": "an empty or over-long question, a malformed date, or filters no "
+        "interview passes",
+    },
     429: {
         "model": Error,
         "description": "over [web] questions_per_minute or encoder_seconds_per_minute",
@@ -56,6 +59,38 @@ _LANGUAGE_RANGE = re.compile(
 TopK = Annotated[int | None, Query(ge=1, le=100, description="hits (default: [search] top_k)")]
 
 
+def scope_of(
+    q: Annotated[str, Query(description="the question")] = "",
+    since: Annotated[
+        str | None, Query(description="only interviews published on or after (YYYY-MM-DD)")
+    ] = None,
+    until: Annotated[
+        str | None, Query(description="only interviews published on or before (YYYY-MM-DD)")
+    ] = None,
+    speaker: Annotated[
+        str | None, Query(description="only interviews whose interviewee's name contains this")
+    ] = None,
+    document: Annotated[str | None, Query(description="only this interview, by id")] = None,
+) -> Scope | None:
+    """The interviews a search is limited to (None: all). A malformed date, or dates that
+    cross, is a 400 naming the parameter."""
+    fields = {"since": since, "until": until, "speaker": speaker, "document": document}
+    given = {name: value for name, value in fields.items() if value}
+    if not given:
+        return None
+    try:
+        return Scope.model_validate(given)
+    except ValidationError as error:
+        first = error.errors()[0]
+        where = ".".join(str(part) for part in first["loc"])
+        message = first["msg"].removeprefix("Value error, ")
+        refusal = Refusal(query=q, error=f"{where}: {message}" if where else message)
+        raise ApiError(400, refusal.model_dump()) from None
+
+
+Scoped = Annotated[Scope | None, Depends(scope_of)]
+
+
 @router.get(
     "/search",
     response_model=Reply,
@@ -70,14 +105,28 @@ TopK = Annotated[int | None, Query(ge=1, le=100, description="hits (default: [se
 async def search(
     request: Request,
     response: Response,
+    scope: Scoped,
     q: Annotated[str, Query(description="the question")] = "",
     k: TopK = None,
 ) -> Reply:
-    """The closest answer paragraphs, exactly as `interview-bot ask --json` prints them."""
+    """The closest answer paragraphs, exactly as `interview-bot ask --json` prints them;
+    only of the interviews the filters let through (the decision is made on them alone)."""
     language = accept_language(request.headers.get("accept-language"))
-    reply = await ask(request, q, k, FrontEnd.API, language)
+    reply = await ask(request, q, k, FrontEnd.API, language, scope=scope)
     response.headers.update(record_headers(reply))
     return reply
+
+
+@router.get("/timeline", response_model=Timeline, responses=QUESTION_ERRORS)
+async def timeline(
+    request: Request,
+    scope: Scoped,
+    q: Annotated[str, Query(description="the question")] = "",
+) -> Timeline:
+    """What each interview says on the question, oldest first (those of unknown date last):
+    its paragraph closest to the question, for each interview that answers it or may, as
+    `interview-bot timeline --json` prints it. Not logged."""
+    return await timeline_of(request, q, scope)
 
 
 @router.get(
@@ -102,18 +151,19 @@ def paragraph_view(paragraph: Paragraph, snapshot: Snapshot) -> ParagraphView:
         label=corpus.label(paragraph),
         answer=corpus.answer(paragraph),
         document=document,
-        citation=cite(paragraph, document),
+        citation=snapshot.cite(paragraph),
     )
 
 
 @router.get("/documents", response_model=Documents)
 async def documents(request: Request) -> Documents:
-    """The interviews being served, with how many answer paragraphs each has."""
+    """The interviews being served, newest first (those of unknown date last), with how
+    many answer paragraphs each has."""
     corpus = web(request).service.snapshot.corpus
-    counts = Counter(p.document_id for p in corpus.paragraphs)
     return Documents(
         documents=tuple(
-            DocumentEntry(**d.model_dump(), paragraphs=counts[d.id]) for d in corpus.documents
+            DocumentEntry(**d.model_dump(), paragraphs=corpus.count(d))
+            for d in corpus.newest_first()
         )
     )
 

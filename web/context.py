@@ -9,11 +9,11 @@ from typing import Any
 
 from fastapi import Request
 
-from records import FrontEnd
-from service.admission import EncoderBudget, OverBudget
+from records import FrontEnd, Scope, Timeline
+from service.admission import Charge, EncoderBudget, OverBudget
 from service.answering import AnswerService
 from service.batching import Busy
-from service.questions import QuestionError, Refusal
+from service.questions import QuestionError, Refusal, ScopeError
 from service.ratelimit import SlidingWindow
 from service.replies import Reply
 
@@ -80,30 +80,18 @@ async def ask(
     language: str | None,
     *,
     typing: bool = False,
+    scope: Scope | None = None,
 ) -> Reply:
-    """The service's reply; ApiError for a refused question (400, as `ask --json` words it),
-    a client over its rate limit or encoder budget (429), or a full queue (503). Refused
-    questions cost no model time, so they are not counted against the limits. The page's
-    questions asked while typing (`typing`) are counted in a window of their own, as large:
-    typing never spends the questions a client settles on, and cannot be used to ask more
-    than twice the limit."""
+    """The service's reply; ApiError for a refused question or filters no interview
+    passes (400, as `ask --json` words it), a client over its rate limit or encoder budget
+    (429), or a full queue (503). Refused questions cost no model time, so they are not
+    counted against the limits. The page's questions asked while typing (`typing`) are
+    counted in a window of their own, as large: typing never spends the questions a client
+    settles on, and cannot be used to ask more than twice the limit."""
     context = web(request)
-    service = context.service
+    question, client, charge = await _admitted(request, text, scope, typing)
     try:
-        question = service.check(text)
-    except QuestionError as error:
-        raise ApiError(400, Refusal.of(text, error).model_dump()) from None
-    client = client_of(request)
-    wait = context.limit.retry_after(("typing", client) if typing else client)
-    if wait is not None:
-        per_minute = context.limit.per_minute
-        raise await refused(429, f"too many questions: at most {per_minute} a minute", wait)
-    try:
-        charge = context.budget.admit(client, service.estimate(question))
-    except OverBudget as error:
-        raise await over_budget(error) from None
-    try:
-        reply = await service.ask(
+        reply = await context.service.ask(
             question,
             k,
             front_end=front_end,
@@ -111,6 +99,7 @@ async def ask(
             client=client,
             charge=charge,
             bounded=True,
+            scope=scope,
         )
     except Busy as error:
         charge.cancel()
@@ -123,6 +112,41 @@ async def ask(
     if reply.record_id:
         context.issued.add(reply.record_id)
     return reply
+
+
+async def timeline_of(request: Request, text: str, scope: Scope | None) -> Timeline:
+    """What each interview says on a question, admitted as a question is: it costs one
+    encoder pass, like one (the rankings of each interview reuse it)."""
+    question, _, charge = await _admitted(request, text, scope, typing=False)
+    try:
+        return await web(request).service.ask_timeline(question, scope)
+    except BaseException:
+        charge.cancel()
+        raise
+
+
+async def _admitted(
+    request: Request, text: str, scope: Scope | None, typing: bool
+) -> tuple[str, str, Charge]:
+    """The checked question, its client and the charge against the client's budget; else
+    the ApiError to answer with."""
+    context = web(request)
+    service = context.service
+    try:
+        question = service.check(text)
+        service.check_scope(scope)
+    except (QuestionError, ScopeError) as error:
+        raise ApiError(400, Refusal(query=text, error=str(error)).model_dump()) from None
+    client = client_of(request)
+    wait = context.limit.retry_after(("typing", client) if typing else client)
+    if wait is not None:
+        per_minute = context.limit.per_minute
+        raise await refused(429, f"too many questions: at most {per_minute} a minute", wait)
+    try:
+        charge = context.budget.admit(client, service.estimate(question))
+    except OverBudget as error:
+        raise await over_budget(error) from None
+    return question, client, charge
 
 
 def record_headers(reply: Reply) -> dict[str, str]:

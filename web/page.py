@@ -12,10 +12,9 @@ from fastapi.responses import FileResponse
 
 from records import FrontEnd, Hit, Paragraph
 from service.answering import AnswerService
-from service.citation import cite
 from service.replies import Reply
 
-from .api import QUESTION_ERRORS, TopK
+from .api import QUESTION_ERRORS, Scoped, TopK
 from .context import ApiError, ask, record_headers, web
 from .models import (
     AnswerParagraph,
@@ -108,12 +107,14 @@ async def page_search(
     k: TopK = None,
     lang: Annotated[Language | None, Query(description="the page's language")] = None,
     typing: Annotated[bool, Query(description="asked while typing: not logged")] = False,
+    scope: Scoped = None,
 ) -> PageReply:
     """For the page: the reply as /api/search gives it (under "reply"), and what the page
     draws besides (where the question lands on the map, citations, whole answers). Questions
     asked as one types are not logged (they are unfinished), and get no record id; the one
     the user settles on is. Not a stable API."""
-    reply = await ask(request, q, k, None if typing else FrontEnd.PAGE, lang, typing=typing)
+    front_end = None if typing else FrontEnd.PAGE
+    reply = await ask(request, q, k, front_end, lang, typing=typing, scope=scope)
     response.headers.update(record_headers(reply))
     return reply_view(reply, lang or DEFAULT_LANGUAGE)
 
@@ -125,7 +126,7 @@ def reply_view(reply: Reply, language: Language = DEFAULT_LANGUAGE) -> PageReply
     shown = {hit.paragraph.id for hit in reply.passages}
 
     def drawn(hit: Hit) -> PageHit:
-        citation = cite(hit.paragraph, hit.document)
+        citation = reply.snapshot.cite(hit.paragraph)
         return PageHit(
             shown=hit.paragraph.id in shown,
             topic=topic_key(hit.paragraph),

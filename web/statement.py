@@ -16,7 +16,6 @@ from fastapi.responses import HTMLResponse
 from jinja2 import Environment, FileSystemLoader, select_autoescape
 
 from bot.html import shorten
-from service.citation import cite
 
 from .api import accept_language
 from .context import web
@@ -84,8 +83,7 @@ async def statement(request: Request, paragraph_id: str) -> HTMLResponse:
     if paragraph is None:
         page = TEMPLATES.get_template("missing.html").render(words=words, language=language)
         return HTMLResponse(page, status_code=404)
-    document = corpus.document(paragraph.document_id)
-    citation = cite(paragraph, document, service.settings.public_url)
+    citation = service.snapshot.cite(paragraph)
     label = corpus.label(paragraph, language)
     speaker = citation.speaker or words["answer"]
     page = TEMPLATES.get_template("statement.html").render(

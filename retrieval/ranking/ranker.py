@@ -15,7 +15,7 @@ from dataclasses import dataclass, field, replace
 
 import numpy as np
 
-from records import Hit
+from records import Hit, permalink
 from retrieval.indexing import ann
 from retrieval.indexing.loading import LoadedIndex
 from retrieval.indexing.views import sentences
@@ -79,9 +79,11 @@ class Ranker:
         index: LoadedIndex,
         weights: Mapping[str, float],
         vectors: WordVectors | None = None,
+        public_url: str | None = None,
     ) -> None:
         self.index = index
         self.weights = dict(weights)
+        self.public_url = public_url  # where each hit's own page is published
         self.vectors = vectors or load_word_vectors()
         keys = {key: i for i, key in enumerate(dict.fromkeys(self._answer_keys()))}
         self._answer = np.array([keys[key] for key in self._answer_keys()])
@@ -178,6 +180,7 @@ class Ranker:
             highlight=sentences(paragraph.text)[best],
             label=corpus.label(paragraph),
             document=corpus.document(paragraph.document_id),
+            permalink=permalink(paragraph.id, self.public_url),
         )
 
 
