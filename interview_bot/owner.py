@@ -132,13 +132,12 @@ def report_text(report: Report) -> str:
         wordings = " / ".join(f"«{example}»" for example in group.examples)
         lines.append(f"  {group.count:>4}×  {wordings}")
     lines.append("")
-    lines.append(f"Answers marked 👎 ({len(report.downvoted)}):")
-    for row in report.downvoted:
-        shown = row.question.hits[0][0] if row.question.hits else "—"
-        preferred = (
-            f", preferred {row.preferred_paragraph_id}" if row.preferred_paragraph_id else ""
+    lines.append(f"Answers marked 👎 ({sum(d.count for d in report.downvoted)}):")
+    for marked in report.downvoted:
+        preferred = f", preferred {', '.join(marked.preferred)}" if marked.preferred else ""
+        lines.append(
+            f"  {marked.count:>4}×  «{marked.text}»: shown {marked.shown or '—'}{preferred}"
         )
-        lines.append(f"  «{row.question.text}»: shown {shown}{preferred}")
     share = "—" if report.up_share is None else f"{report.up_share:.0%}"
     lines.append("")
     lines.append(f"👍 {report.votes.up}, 👎 {report.votes.down}: {share} 👍")

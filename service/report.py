@@ -26,6 +26,7 @@ It works on any size of log in bounded memory and in time linear in the question
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import date
@@ -61,11 +62,22 @@ class QuestionGroup:
 
 
 @dataclass(frozen=True)
+class Downvoted:
+    """One answer marked 👎: the question (as first worded), the paragraph shown, how often
+    it was asked and marked, and the paragraphs users opened instead, most opened first."""
+
+    text: str
+    shown: str | None
+    count: int
+    preferred: tuple[str, ...]
+
+
+@dataclass(frozen=True)
 class Report:
     since: date
     days: tuple[DayCount, ...]
     unanswered: tuple[QuestionGroup, ...]  # not covered or uncertain, biggest group first
-    downvoted: tuple[QuestionWithFeedback, ...]
+    downvoted: tuple[Downvoted, ...]  # most often first
     votes: VoteCounts
 
     @property
@@ -82,9 +94,25 @@ def build_report(store: Store, embed: Embed, since: date, tag: str | None = None
         since=since,
         days=tuple(questions_per_day(store, since)),
         unanswered=tuple(group_questions(unanswered(store, since), embed, tag)),
-        downvoted=tuple(downvoted(store, since)),
+        downvoted=tuple(group_downvoted(downvoted(store, since))),
         votes=vote_counts(store, since),
     )
+
+
+def group_downvoted(rows: Sequence[QuestionWithFeedback]) -> list[Downvoted]:
+    """The same question marked 👎 on the same paragraph, however often, as one line with a
+    count: words compared regardless of case and spacing."""
+    groups: dict[tuple[str, str | None], list[QuestionWithFeedback]] = {}
+    for row in rows:
+        shown = row.question.hits[0][0] if row.question.hits else None
+        key = (" ".join(row.question.text.casefold().split()), shown)
+        groups.setdefault(key, []).append(row)
+    found = []
+    for (_, shown), members in groups.items():
+        opened = Counter(m.preferred_paragraph_id for m in members if m.preferred_paragraph_id)
+        preferred = tuple(paragraph for paragraph, _ in opened.most_common())
+        found.append(Downvoted(members[0].question.text, shown, len(members), preferred))
+    return sorted(found, key=lambda d: -d.count)
 
 
 def group_questions(

@@ -19,13 +19,13 @@ from test_bot import reply
 from bot.texts import ENGLISH
 from interview_bot.cli import cli
 from questionlog.recorder import QuestionLog
-from questionlog.records import Question
+from questionlog.records import Question, QuestionWithFeedback
 from questionlog.settings import StoreSettings
 from service.answering import AnswerService
 from service.decision import Decision
 from service.encoder import Encoder
 from service.evaluation import KINDS
-from service.report import group_questions
+from service.report import Downvoted, group_downvoted, group_questions
 from service.settings import Settings
 from service.snapshot import open_snapshot
 
@@ -90,16 +90,19 @@ def test_report_counts_groups_and_lists_the_disliked_answer(
     assert sorted(e for g in groups for e in g["examples"]) == sorted(unanswered)
     assert [g["count"] for g in groups] == sorted((g["count"] for g in groups), reverse=True)
     (disliked,) = report["downvoted"]
-    assert disliked["question"]["text"] == QUESTIONS[0]
-    assert disliked["preferred_paragraph_id"] == preferred
+    assert disliked == {
+        "text": QUESTIONS[0],
+        "shown": replies[0].hits[0].paragraph.id,
+        "count": 1,
+        "preferred": [preferred],
+    }
     assert report["votes"] == {"up": 1, "down": 1} and report["up_share"] == 0.5
 
     text = CliRunner().invoke(cli, ["--config", str(config), "report"], env=env)
     assert text.exit_code == 0, text.output
     assert f"Questions since {report['since']}: {len(QUESTIONS)}" in text.stdout
-    assert f"«{QUESTIONS[0]}»: shown {replies[0].hits[0].paragraph.id}, preferred {preferred}" in (
-        text.stdout
-    )
+    shown = replies[0].hits[0].paragraph.id
+    assert f"   1×  «{QUESTIONS[0]}»: shown {shown}, preferred {preferred}" in text.stdout
     assert "👍 1, 👎 1: 50% 👍" in text.stdout
 
 
@@ -202,3 +205,33 @@ async def test_admins_get_a_short_report_in_telegram(tg, built_settings, encoder
     if decisions[Decision.ANSWERED] < len(QUESTIONS):
         assert ENGLISH.report_groups in summary["text"]
         assert "• " in summary["text"]
+
+
+def test_the_same_question_marked_down_again_and_again_is_one_line_with_a_count() -> None:
+    def marked(text: str, shown: str, preferred: str | None = None) -> QuestionWithFeedback:
+        question = Question(
+            id=text,
+            at=datetime.now(UTC),
+            front_end="bot",
+            language="ru",
+            text=text,
+            decision=Decision.ANSWERED,
+            hits=((shown, 1.0),),
+        )
+        return QuestionWithFeedback(question, "down", preferred)
+
+    rows = [
+        marked("Когда подпишут договор?", "interview/2.1", "interview/2.2"),
+        marked("когда  подпишут ДОГОВОР?", "interview/2.1"),
+        marked("Когда подпишут договор?", "interview/2.1", "interview/2.3"),
+        marked("Когда подпишут договор?", "interview/2.1", "interview/2.3"),
+        marked("Когда подпишут договор?", "interview/1.1"),  # another answer was shown
+        marked("Что с ВТО?", "interview/3.1"),
+    ]
+    assert group_downvoted(rows) == [
+        Downvoted(
+            "Когда подпишут договор?", "interview/2.1", 4, ("interview/2.3", "interview/2.2")
+        ),
+        Downvoted("Когда подпишут договор?", "interview/1.1", 1, ()),
+        Downvoted("Что с ВТО?", "interview/3.1", 1, ()),
+    ]
