@@ -13,7 +13,7 @@ import click
 from pydantic import ValidationError
 
 from records import Scope
-from service.questions import QuestionError, Refusal, ScopeError, check_question
+from service.questions import QuestionError, Refusal, ScopeError, check_question, rows_within
 
 from .config import settings as _settings
 
@@ -44,18 +44,25 @@ def scope_options(command: Callable[..., None]) -> Callable[..., None]:
 
 
 def _scope(ctx: click.Context, options: dict[str, Any]) -> Scope | None:
-    """The scope the options name; a usage error (exit 2) when its dates cross."""
+    """The scope the options name; a usage error (exit 2) when its dates cross or no
+    interview of the corpus passes it, found before the model loads."""
     fields = {name: options.pop(name) for name in ("since", "until", "speaker", "document")}
     if not any(fields.values()):
         return None
     for name in ("since", "until"):
         fields[name] = fields[name] and fields[name].date()
     try:
-        return Scope(**fields)
+        scope = Scope(**fields)
     except ValidationError as error:
-        raise click.UsageError(
-            error.errors()[0]["msg"].removeprefix("Value error, "), ctx
-        ) from None
+        message = error.errors()[0]["msg"].removeprefix("Value error, ")
+        raise click.UsageError(message, ctx) from None
+    from retrieval.corpus import load_corpus
+
+    try:
+        rows_within(load_corpus(_settings(ctx).corpus.dir), scope)
+    except ScopeError as error:
+        raise click.UsageError(str(error), ctx) from None
+    return scope
 
 
 @click.command()
@@ -103,10 +110,7 @@ def ask(
             from service.answering import AnswerService
 
             service = AnswerService.open(settings)
-        try:
-            (reply,) = service.answer([query], top_k, scope)
-        except ScopeError as error:
-            raise click.UsageError(str(error), ctx) from None
+        (reply,) = service.answer([query], top_k, scope)
         if as_json:
             click.echo(reply.model_dump_json())
         else:
@@ -136,11 +140,7 @@ def timeline(ctx: click.Context, as_json: bool, question: tuple[str, ...], **opt
 
     from . import render
 
-    service = AnswerService.open(settings)
-    try:
-        found = service.timeline(query, scope)
-    except ScopeError as error:
-        raise click.UsageError(str(error), ctx) from None
+    found = AnswerService.open(settings).timeline(query, scope)
     click.echo(found.model_dump_json() if as_json else render.timeline_text(found))
 
 

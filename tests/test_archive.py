@@ -463,3 +463,15 @@ async def test_lists_that_span_interviews_say_when_and_by_whom_each_passage_was_
         listing = await press(tg, "o:foreign-2019/1.1", answer)
     assert "2015-03-10 · Вымышленный министр энергетики" in listing["text"]
     assert "дата не указана · Министр иностранных дел Республики Казахстан" in listing["text"]
+
+
+def test_filters_no_interview_passes_are_refused_before_the_model_or_index_loads(
+    config_file,
+) -> None:
+    # config_file has no index: loading anything would fail with exit 1 and "no index".
+    for command in ("ask", "timeline"):
+        args = ["--config", str(config_file), command, "--speaker", "Путин", TREATY]
+        result = CliRunner().invoke(cli, args)
+        assert result.exit_code == 2, result.output
+        assert "no interview matches speaker 'Путин'" in result.stderr
+        assert "no index" not in result.output
