@@ -111,12 +111,12 @@ def encoder() -> Encoder:
     return FakeEncoder(ModelSpec(fake_encoder.NAME, MODEL_CACHE, "query: ", "passage: "))
 
 
-@pytest.fixture(scope="session")
-def built_settings(tmp_path_factory: pytest.TempPathFactory, encoder: Encoder) -> Settings:
-    """Settings on the fake encoder whose index over the seed corpus is built once for the
-    session, with the fake's decision (testkit/fake_encoder.py)."""
-    folder = tmp_path_factory.mktemp("built")
-    copy_seed_corpus(folder / "corpus")
+def built_on_fake(folder: Path, encoder: Encoder, *more: Path) -> Settings:
+    """Settings on the fake encoder, with the fake's decision (testkit/fake_encoder.py),
+    whose index over the seed corpus and the files `more` is built in `folder`."""
+    corpus = copy_seed_corpus(folder / "corpus")
+    for path in more:
+        shutil.copyfile(path, corpus / path.name)
     config = write_config(
         folder,
         model={"name": fake_encoder.NAME},
@@ -126,6 +126,13 @@ def built_settings(tmp_path_factory: pytest.TempPathFactory, encoder: Encoder) -
     rebuild_index(settings, encoder)
     fake_encoder.decision(settings.model.spec()).save(settings.search.decision)
     return settings
+
+
+@pytest.fixture(scope="session")
+def built_settings(tmp_path_factory: pytest.TempPathFactory, encoder: Encoder) -> Settings:
+    """Settings on the fake encoder whose index over the seed corpus is built once for the
+    session."""
+    return built_on_fake(tmp_path_factory.mktemp("built"), encoder)
 
 
 @pytest.fixture(scope="session")

@@ -13,14 +13,13 @@ import datetime as dt
 import html
 import json
 import re
-import shutil
 from collections.abc import AsyncIterator
 
 import httpx
 import numpy as np
 import pytest
 from click.testing import CliRunner, Result
-from conftest import ROOT, copy_seed_corpus, open_service, running_bot, talking_to, write_config
+from conftest import ROOT, built_on_fake, open_service, running_bot, talking_to
 from pydantic import ValidationError
 from test_bot import buttons, press, reply
 
@@ -32,9 +31,7 @@ from records import Decision, Document, Scope
 from retrieval.corpus import load_corpus
 from service.answering import AnswerService
 from service.questions import ScopeError
-from service.settings import Settings, load_settings
-from service.snapshot import rebuild_index
-from testkit import fake_encoder
+from service.settings import Settings
 from testkit.fake_telegram import FakeTelegram
 from testkit.openapi import valid
 from web.app import create_app
@@ -51,20 +48,11 @@ def archive_settings(tmp_path_factory: pytest.TempPathFactory, encoder) -> Setti
     """The seed interview, the fictional ones and one of markup, indexed with the fake
     encoder."""
     folder = tmp_path_factory.mktemp("archive")
-    corpus = copy_seed_corpus(folder / "corpus")
-    for path in ARCHIVE.iterdir():
-        shutil.copy(path, corpus / path.name)
-    (corpus / "markup.txt").write_text(MARKUP, encoding="utf-8")
-    (corpus / "markup.toml").write_text(MARKUP_SIDECAR, encoding="utf-8")
-    config = write_config(
-        folder,
-        model={"name": fake_encoder.NAME},
-        search={"decision": str(folder / "decision.json")},
-    )
-    settings = load_settings(config, env={})
-    rebuild_index(settings, encoder)
-    fake_encoder.decision(settings.model.spec()).save(settings.search.decision)
-    return settings
+    markup = folder / "markup"
+    markup.mkdir()
+    (markup / "markup.txt").write_text(MARKUP, encoding="utf-8")
+    (markup / "markup.toml").write_text(MARKUP_SIDECAR, encoding="utf-8")
+    return built_on_fake(folder, encoder, *ARCHIVE.iterdir(), *markup.iterdir())
 
 
 @pytest.fixture(scope="module")

@@ -5,7 +5,7 @@ from __future__ import annotations
 import ipaddress
 import re
 from dataclasses import dataclass
-from urllib.parse import urlsplit
+from urllib.parse import SplitResult, urlsplit
 
 from service.settings import ConfigFile, section
 
@@ -102,16 +102,20 @@ class WebSettings:
 
 def is_public_url(text: str) -> bool:
     """An http(s) address with a host, and perhaps a path: no query, fragment or user."""
+    return _web_address(text) is not None
+
+
+def _web_address(text: str) -> SplitResult | None:
+    """`text` split, when it is an http(s) address with a host and no query, fragment or
+    user; else None."""
     try:
         url = urlsplit(text)
         url.port  # noqa: B018 - raises ValueError on a bad port
     except ValueError:
-        return False
-    return (
-        url.scheme in ("http", "https")
-        and bool(url.hostname)
-        and not (url.query or url.fragment or url.username)
-    )
+        return None
+    if url.scheme not in ("http", "https") or not url.hostname:
+        return None
+    return None if url.query or url.fragment or url.username else url
 
 
 def host_name(header: str) -> str | None:
@@ -148,17 +152,8 @@ def is_wildcard(address: str | None) -> bool:
 
 def is_origin(text: str) -> bool:
     """scheme://host[:port] and nothing more, as browsers send it in the Origin header."""
-    try:
-        url = urlsplit(text)
-        url.port  # noqa: B018 - raises ValueError on a bad port
-    except ValueError:
-        return False
-    return (
-        url.scheme in ("http", "https")
-        and bool(url.hostname)
-        and not (url.path or url.query or url.fragment or url.username)
-        and text == f"{url.scheme}://{url.netloc}"
-    )
+    url = _web_address(text)
+    return url is not None and not url.path and text == f"{url.scheme}://{url.netloc}"
 
 
 def web_settings(config: ConfigFile) -> WebSettings:
