@@ -135,6 +135,32 @@ def built_settings(tmp_path_factory: pytest.TempPathFactory, encoder: Encoder) -
     return built_on_fake(tmp_path_factory.mktemp("built"), encoder)
 
 
+ARCHIVE = ROOT / "tests" / "archive"
+# An interview whose words and metadata are markup: every page must show them as text.
+MARKUP = 'Вопрос\tЧто такое <b>?\nОтвет\t<script>alert(1)</script> & "кавычки" — это текст.\n'
+MARKUP_SIDECAR = 'title = "\\"><img src=x onerror=alert(1)>"\ninterviewee = "Кто-то <i>"\n'
+
+
+@pytest.fixture(scope="session")
+def archive_settings(tmp_path_factory: pytest.TempPathFactory, encoder: Encoder) -> Settings:
+    """An archive on the fake encoder: the seed interview, the fictional ones of
+    tests/archive/ and one of markup, indexed once for the session."""
+    folder = tmp_path_factory.mktemp("archive")
+    markup = folder / "markup"
+    markup.mkdir()
+    (markup / "markup.txt").write_text(MARKUP, encoding="utf-8")
+    (markup / "markup.toml").write_text(MARKUP_SIDECAR, encoding="utf-8")
+    return built_on_fake(folder, encoder, *ARCHIVE.iterdir(), *markup.iterdir())
+
+
+@pytest.fixture
+async def archive(archive_settings: Settings, encoder: Encoder) -> AsyncIterator[AnswerService]:
+    """The answering service on the archive, for one test."""
+    service = open_service(archive_settings, encoder)
+    yield service
+    await service.close()
+
+
 @pytest.fixture(scope="session")
 def model_encoder(tmp_path_factory: pytest.TempPathFactory) -> Encoder:
     """The real model, loaded once for the session."""

@@ -1,8 +1,9 @@
 """An archive of interviews: statements filtered by date, speaker and interview, the
 newest statement and the timeline of a position, and a page of its own for each statement.
 
-The archive here is the seed interview and three fictional ones (tests/archive/, marked
-as fictional in their titles): one of 2015, one of 2019 and one without a date.
+The archive here (conftest's `archive_settings`) is the seed interview, three fictional
+ones (tests/archive/, marked as fictional in their titles: one of 2015, one of 2019 and one
+without a date) and one of markup.
 """
 
 from __future__ import annotations
@@ -19,7 +20,7 @@ import httpx
 import numpy as np
 import pytest
 from click.testing import CliRunner, Result
-from conftest import ROOT, built_on_fake, open_service, running_bot, talking_to
+from conftest import ARCHIVE, open_service, running_bot, talking_to
 from pydantic import ValidationError
 from test_bot import buttons, press, reply
 
@@ -37,34 +38,10 @@ from testkit.openapi import valid
 from web.app import create_app
 from web.settings import WebSettings
 
-ARCHIVE = ROOT / "tests" / "archive"
-# An interview whose words and metadata are markup: every page must show them as text.
-MARKUP = 'Вопрос\tЧто такое <b>?\nОтвет\t<script>alert(1)</script> & "кавычки" — это текст.\n'
-MARKUP_SIDECAR = 'title = "\\"><img src=x onerror=alert(1)>"\ninterviewee = "Кто-то <i>"\n'
-
-
-@pytest.fixture(scope="module")
-def archive_settings(tmp_path_factory: pytest.TempPathFactory, encoder) -> Settings:
-    """The seed interview, the fictional ones and one of markup, indexed with the fake
-    encoder."""
-    folder = tmp_path_factory.mktemp("archive")
-    markup = folder / "markup"
-    markup.mkdir()
-    (markup / "markup.txt").write_text(MARKUP, encoding="utf-8")
-    (markup / "markup.toml").write_text(MARKUP_SIDECAR, encoding="utf-8")
-    return built_on_fake(folder, encoder, *ARCHIVE.iterdir(), *markup.iterdir())
-
 
 @pytest.fixture(scope="module")
 def archive_corpus(archive_settings: Settings):
     return load_corpus(archive_settings.corpus.dir)
-
-
-@pytest.fixture
-async def archive(archive_settings: Settings, encoder) -> AsyncIterator[AnswerService]:
-    service = open_service(archive_settings, encoder)
-    yield service
-    await service.close()
 
 
 @contextlib.asynccontextmanager
@@ -375,6 +352,40 @@ async def test_the_api_searches_within_filters_and_refuses_bad_ones_naming_them(
         ("energy-2015", "2015-03-10", 4),
     ]
     assert {d["date"] for d in listing["documents"][2:]} == {None}
+
+
+async def test_the_page_offers_each_speaker_and_the_archives_dates_as_filters(archive) -> None:
+    async with browsing(archive) as client:
+        corpus = valid(
+            create_app(archive), "PageCorpus", (await client.get("/api/page/corpus")).json()
+        )
+        speakers = corpus["speakers"]
+        chosen = {
+            speaker: (
+                await client.get("/api/page/search", params={"q": TREATY, "speaker": speaker})
+            )
+            for speaker in speakers
+        }
+        since, until = corpus["dates"]
+        spanned = await client.get(
+            "/api/page/search", params={"q": TREATY, "since": since, "until": until, "k": 20}
+        )
+    documents = archive.snapshot.corpus.documents
+    assert corpus["documents"] == len(documents) == 5  # more than one: the page shows filters
+    # Every interviewee once, as written (markup too: the page puts it in as text),
+    # alphabetically whatever the case.
+    assert sorted(speakers) == sorted({d.interviewee for d in documents if d.interviewee})
+    assert speakers == sorted(speakers, key=str.casefold) and "Кто-то <i>" in speakers
+    # Each choice is a filter the search takes, and lets through that speaker's words.
+    for speaker, response in chosen.items():
+        assert response.status_code == 200, speaker
+        hits = response.json()["reply"]["hits"]
+        assert hits and all(speaker in hit["document"]["interviewee"] for hit in hits), speaker
+    # The range from the first date to the last lets every dated interview through.
+    assert (since, until) == ("2015-03-10", "2019-06-01")
+    assert spanned.status_code == 200
+    found = {hit["document"]["id"] for hit in spanned.json()["reply"]["hits"]}
+    assert found == {d.id for d in documents if d.date}
 
 
 async def test_the_api_gives_the_timeline_as_the_command_prints_it(

@@ -253,6 +253,13 @@ async def test_the_page_gets_what_it_draws_from_the_replys_index(service: Answer
     assert 0 < snapshot.answer_confidence < 1
     low, high = corpus["similarity_scale"]
     assert 0 < low < high == 1.0
+    # One interview: the page offers no filters; its speaker, and no date, for it records none.
+    (document,) = snapshot.corpus.documents
+    assert (corpus["documents"], corpus["speakers"], corpus["dates"]) == (
+        1,
+        [document.interviewee],
+        None,
+    )
     (reply,) = service.answer([TREATY], 3)
     assert view["reply"] == reply.model_dump(mode="json")
     assert view["position"] == pytest.approx(list(reply.position), abs=1e-4)

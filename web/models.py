@@ -110,6 +110,14 @@ class PageCorpus(Record):
     top_k: int
     max_query_chars: int
     examples: tuple[str, ...]
+    documents: int = Field(description="interviews served: the filters show when more than one")
+    speakers: tuple[str, ...] = Field(
+        description="the interviewees, each once, alphabetically: the speaker filter's choices"
+    )
+    dates: tuple[str, str] | None = Field(
+        description="the first and the last date of publication recorded (ISO); null when no "
+        "interview records one"
+    )
     topics: tuple[MapTopic, ...]
     points: tuple[MapPoint, ...]
 

@@ -68,8 +68,8 @@ async def swagger_asset(name: str) -> Response:
 @router.get("/api/page/corpus", response_model=PageCorpus)
 async def corpus(request: Request) -> PageCorpus:
     """For the page: the corpus map (every paragraph as a point, coloured by interviewer
-    question), the confidence an answer needs, the similarity scale, the example questions.
-    Not a stable API."""
+    question), the confidence an answer needs, the similarity scale, the example questions,
+    and the archive's speakers and dates for the filters. Not a stable API."""
     context = web(request)
     return corpus_view(context.service, context.settings.examples)
 
@@ -77,6 +77,8 @@ async def corpus(request: Request) -> PageCorpus:
 def corpus_view(service: AnswerService, examples: tuple[str, ...]) -> PageCorpus:
     snapshot = service.snapshot
     search = service.settings.search
+    documents = snapshot.corpus.documents
+    dates = sorted(d.date for d in documents if d.date)
     topics: dict[str, MapTopic] = {}
     points = []
     for p, x, y in snapshot.map_points():
@@ -94,6 +96,12 @@ def corpus_view(service: AnswerService, examples: tuple[str, ...]) -> PageCorpus
         top_k=search.top_k,
         max_query_chars=search.max_query_chars,
         examples=examples,
+        # The filters' choices: who speaks in the archive, and when it was said.
+        documents=len(documents),
+        speakers=tuple(
+            sorted({d.interviewee for d in documents if d.interviewee}, key=str.casefold)
+        ),
+        dates=(dates[0], dates[-1]) if dates else None,
         topics=tuple(topics.values()),
         points=tuple(points),
     )

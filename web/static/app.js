@@ -59,6 +59,11 @@ const TEXTS = {
     failed: "Что-то пошло не так. Попробуйте ещё раз.",
     offline: "Сервер недоступен.",
     api: "API и документация",
+    speaker: "Кто говорит", anyone: "все", since: "С", until: "по",
+    timeline: "Высказывания, от ранних к новым:",
+    newest: "самое новое", may_answer: "возможно, отвечает", undated: "дата не указана",
+    permalink: "Страница высказывания",
+    sources: "Источники", paragraphs: "абзацев: {n}",
   },
   en: {
     title: "Ask the minister",
@@ -117,6 +122,11 @@ const TEXTS = {
     failed: "Something went wrong. Try again.",
     offline: "The server cannot be reached.",
     api: "API and docs",
+    speaker: "Speaker", anyone: "anyone", since: "From", until: "to",
+    timeline: "Statements, oldest first:",
+    newest: "newest", may_answer: "may answer it", undated: "date not recorded",
+    permalink: "The statement's page",
+    sources: "Sources", paragraphs: "{n} paragraphs",
   },
   kk: {
     title: "Министрден сұраңыз",
@@ -176,6 +186,11 @@ const TEXTS = {
     failed: "Бірдеңе дұрыс болмады. Қайталап көріңіз.",
     offline: "Серверге қосылу мүмкін емес.",
     api: "API және құжаттама",
+    speaker: "Кім айтты", anyone: "барлығы", since: "Басы", until: "соңы",
+    timeline: "Пікірлер, ертеректен жаңаға қарай:",
+    newest: "ең жаңасы", may_answer: "жауап беруі мүмкін", undated: "күні көрсетілмеген",
+    permalink: "Пікір беті",
+    sources: "Дереккөздер", paragraphs: "{n} абзац",
   },
 };
 // A reply's reason that is no question to search, and the text that answers it.
@@ -191,6 +206,7 @@ const TYPING_PAUSE_MS = 350;
 const TYPING_EVERY_MS = 1200;
 const MIN_TYPING_CHARS = 3;  // "к", "ко": no question yet
 const SETTLED_MS = 2000;  // a pause this long settles it: logged, with feedback, in the address
+const FILTERS = ["speaker", "since", "until"];  // the controls' ids, as the API names them
 const SVG = "http://www.w3.org/2000/svg";
 const W = 600, H = 420, PAD = 36;
 
@@ -222,6 +238,12 @@ function status(text, isError) {
   $("status").textContent = text || "";
   $("status").classList.toggle("error", Boolean(isError));
 }
+
+// When and by whom, as the bot says it: "2015-03-10 · name", an unknown date said to be so.
+const said = (date, who) => [date || t("undated"), who].filter(Boolean).join(" · ");
+// A link only to a web page: a corpus could hold a "javascript:" URL.
+const webLink = (url) => url && /^https?:\/\//i.test(url)
+  ? el("a", { href: url, rel: "noopener noreferrer" }, url) : url;
 
 // A calibrated probability is never shown as certain: 100% would claim more than it knows.
 const percent = (value) => `${Math.min(99, Math.max(1, Math.round(value * 100)))}%`;
@@ -256,6 +278,7 @@ function setLanguage(lang) {
   }
   if (state.view) renderReply(state.view);
   else if (state.corpus) drawMap(null);
+  renderSources();
   // The quotations come in the page's language: ask again for them, unlogged (a reply on
   // its way asks again when it arrives).
   if (changed && state.view && !state.controller && state.view.language !== lang) {
@@ -300,13 +323,22 @@ function settle(text) {
   clearTimeout(retryTimer);
   state.pendingSince = 0;
   if ($("q").value.trim() !== text) $("q").value = text;
-  const params = new URLSearchParams(location.search);
+  const params = withFilters(new URLSearchParams(location.search));
   if (text) params.set("q", text);
   else params.delete("q");
   const query = params.toString();
   history.replaceState(null, "", `${location.pathname}${query ? "?" + query : ""}`);
   if (!text) clearReply();
   else if (text !== state.settled || !state.view) search(text, "settled");
+}
+
+// The filters chosen, into a search's parameters or the page's address.
+function withFilters(params) {
+  for (const name of FILTERS) {
+    if ($(name).value) params.set(name, $(name).value);
+    else params.delete(name);
+  }
+  return params;
 }
 
 // how: "typing" (unlogged), "settled" (logged), "refresh" (the shown question in another
@@ -323,7 +355,7 @@ async function search(text, how) {
   state.controller = controller;
   const lang = state.lang;
   status(t("searching"));
-  const params = new URLSearchParams({ q: text, lang });
+  const params = withFilters(new URLSearchParams({ q: text, lang }));
   if (how !== "settled") params.set("typing", "1");
   let response, body;
   try {
@@ -378,6 +410,35 @@ async function loadCorpus() {
     return;
   }
   renderExamples();
+  renderFilters();
+}
+
+// The filters, for an archive of several interviews only: one interview stays uncluttered.
+function renderFilters() {
+  const corpus = state.corpus, who = $("speaker"), chosen = who.value;
+  $("filters").hidden = corpus.documents < 2;
+  who.replaceChildren(who.options[0], ...corpus.speakers.map((name) => el("option", {}, name)));
+  who.value = chosen;
+  for (const name of ["since", "until"]) {
+    [$(name).min, $(name).max] = corpus.dates || ["", ""];
+    $(name).parentNode.hidden = !corpus.dates;
+  }
+}
+
+// The interviews served, newest first, asked for whenever the list opens.
+async function renderSources() {
+  if (!$("sources").open) return;
+  let body;
+  try {
+    body = await (await fetch("/api/documents")).json();
+  } catch (error) {
+    status(t("offline"), true);
+    return;
+  }
+  $("sources").querySelector("ol").replaceChildren(...body.documents.map((d) => el("li", {},
+    el("strong", {}, d.title || d.description || d.id),
+    ` — ${said(d.date, d.interviewee)} · ${t("paragraphs", { n: d.paragraphs })} `,
+    webLink(d.source_url))));
 }
 
 function clearReply() {
@@ -389,7 +450,7 @@ function clearReply() {
   state.seq++;
   status("");
   $("decision").replaceChildren();
-  $("better").hidden = true;
+  $("better").hidden = $("timeline").hidden = true;
   $("hits").replaceChildren();
   $("hits-title").hidden = true;
   drawMap(null);
@@ -419,7 +480,7 @@ function renderReply(view) {
     document.body.classList.add("has-reply");
     $("examples").open = false;
   }
-  $("better").hidden = true;
+  $("better").hidden = $("timeline").hidden = true;
   if (Object.hasOwn(NOT_SEARCHED, reply.reason)) {
     renderNotSearched(reply);
     $("hits-title").hidden = true;
@@ -431,11 +492,23 @@ function renderReply(view) {
   // Not covered: the interviewer's nearest questions are offered, no paragraph is listed
   // as if it were a result.
   const hits = reply.decision === "not_covered" ? [] : reply.hits;
+  if (hits.length) renderTimeline(reply.statements);
   $("hits-title").hidden = hits.length === 0;
   // Quotations in another language than the page's wait for the reply asked again.
   const quotable = view.language === state.lang;
   $("hits").replaceChildren(...hits.map((hit, i) => renderHit(hit, view.hits[i], reply, quotable)));
   drawMap(view);
+}
+
+// What each interview said, oldest first, each linked to its page and the newest marked:
+// the page's "Earlier statements", when two or more interviews answer.
+function renderTimeline(found) {
+  const newest = found.filter((s) => s.date).pop();  // they come oldest first, undated last
+  $("timeline").hidden = found.length < 2;
+  $("statements").replaceChildren(...found.map((s) => el("li", {}, el("a", { href: s.permalink },
+    el("b", {}, said(s.date, s.interviewee)),
+    s === newest ? el("strong", {}, ` ${t("newest")}`) : "",
+    s.decision === "answered" ? "" : ` (${t("may_answer")})`, ` — ${s.text}`))));
 }
 
 function renderNotSearched(reply) {
@@ -448,9 +521,7 @@ function renderNotSearched(reply) {
   for (const doc of reply.sources) {
     const rows = Object.entries(TEXTS[state.lang].fields).map(([field, name]) => {
       const value = doc[field];
-      const shown = field === "source_url" && value && /^https?:\/\//i.test(value)
-        ? el("a", { href: value, rel: "noopener noreferrer" }, value)
-        : (value || t("not_recorded"));
+      const shown = field === "source_url" && value ? webLink(value) : value || t("not_recorded");
       return el("li", {}, `${name}: `, shown);
     });
     box.append(el("p", {}, doc.title || doc.description || doc.id), el("ul", {}, ...rows));
@@ -568,8 +639,11 @@ function renderHit(hit, extra, reply, quotable) {
   fill.style.width = share(hit.similarity);
   const similarity = t("similarity", { s: hit.similarity.toFixed(3) });
   const bar = el("div", { class: "bar", role: "img", "aria-label": similarity }, fill);
-  const head = el("div", { class: "hit-head" },
-    el("span", { class: "rank" }, `#${hit.rank}`), bar, el("span", { class: "score" }, similarity));
+  // Hits from several interviews say when and by whom each was said.
+  const who = new Set(reply.hits.map((h) => h.document.id)).size > 1
+    ? el("span", { class: "said" }, said(hit.document.date, hit.document.interviewee)) : null;
+  const head = el("div", { class: "hit-head" }, el("span", { class: "rank" }, `#${hit.rank}`), bar,
+    el("span", { class: "score" }, similarity), who);
   const swatch = el("span", { class: "swatch", "aria-hidden": "true" });
   swatch.style.background = topicColour(extra.topic);
   const paragraph = hit.paragraph;
@@ -588,12 +662,10 @@ function renderHit(hit, extra, reply, quotable) {
     { n: paragraph.position, m: paragraph.count })})`),
   ...extra.whole_answer.map((p) => el("p", p.id === paragraph.id ? { class: "this" } : {},
     p.text)));
-  // A link only to a web page: a corpus could hold a "javascript:" URL.
   const url = extra.citation.url;
-  const link = url && /^https?:\/\//i.test(url)
-    ? el("a", { href: url, rel: "noopener noreferrer" }, url) : url;
-  const source = el("span", {}, t("source") + extra.citation.source, url ? ", " : "", link,
-    ` (${paragraph.id})`);
+  // The paragraph id links to the statement's own page.
+  const source = el("span", {}, t("source") + extra.citation.source, url ? ", " : "", webLink(url),
+    " (", el("a", { href: hit.permalink, title: t("permalink") }, paragraph.id), ")");
   const done = el("span", { class: "copied", role: "status" });
   const citeButton = el("button", { type: "button", class: "cite-button" }, t("cite"));
   citeButton.disabled = !quotable;
@@ -795,9 +867,19 @@ async function start() {
       $("q").focus();
     }
   });
+  $("sources").addEventListener("toggle", renderSources);
+  // Another filter: the question is asked again within them (a new search, logged).
+  for (const name of FILTERS) {
+    $(name).addEventListener("change", () => {
+      state.settled = "";
+      settle(typed());
+    });
+  }
   await loadCorpus();
   drawMap(null);
-  const question = new URLSearchParams(location.search).get("q");
+  const params = new URLSearchParams(location.search);
+  for (const name of FILTERS) $(name).value = params.get(name) || "";
+  const question = params.get("q");
   if (question && question.trim()) settle(question.trim());
 }
 
