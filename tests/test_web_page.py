@@ -16,10 +16,12 @@ import pytest
 from conftest import ROOT, open_service, write_config
 from fastapi import FastAPI
 from playwright.async_api import Browser, ConsoleMessage, Locator, Page, async_playwright
+from test_archive import TREATY
 from test_web import stored
 
 from questionlog.recorder import QuestionLog
 from questionlog.settings import StoreSettings
+from records import Decision, Document
 from service.answering import AnswerService
 from service.citation import cite
 from service.encoder import Encoder
@@ -155,6 +157,20 @@ async def in_view(page: Page, target: str | Locator) -> bool:
     return bottom > top and left >= 0 and top >= 0 and right <= width and bottom <= height
 
 
+async def sideways(page: Page) -> list[str]:
+    """The elements that scroll or stick out sideways."""
+    found: list[str] = await page.evaluate(
+        """() => [...document.querySelectorAll('body *')].filter((e) => {
+            const r = e.getBoundingClientRect();
+            return r.width && (r.right > innerWidth + 1 || e.scrollWidth > e.clientWidth + 1
+                && ['auto', 'scroll'].includes(getComputedStyle(e).overflowX));
+        }).map((e) => e.outerHTML.slice(0, 80))"""
+    )
+    if not await page.evaluate("document.documentElement.scrollWidth <= innerWidth"):
+        found.append("the page")
+    return found
+
+
 async def test_the_page_answers_searches_as_one_types_and_takes_feedback(
     logged: tuple[AnswerService, StoreSettings],
 ) -> None:
@@ -284,11 +300,15 @@ ONE_WORD = "KADEX"
 CHINA = "Что Казахстан предлагает китайским партнёрам?"  # very sure, yet not shown as 100%
 
 
-@pytest.mark.parametrize(
+# The sizes the page is made for.
+SIZES = pytest.mark.parametrize(
     ("width", "height"),
     [(1920, 1080), (1366, 768), (390, 844)],
     ids=["projector", "laptop", "phone"],
 )
+
+
+@SIZES
 async def test_the_decision_and_the_answer_show_without_scrolling(
     model_service: AnswerService, width: int, height: int
 ) -> None:
@@ -296,6 +316,9 @@ async def test_the_decision_and_the_answer_show_without_scrolling(
         await page.goto(f"{base}?q={quote(FORUM_EN)}&lang=en")
         await page.wait_for_selector("#hit-1")
         assert await page.get_attribute("#hit-1", "data-paragraph") == "interview/2.2"
+        # One interview: no filters, no timeline, no date and speaker on each hit.
+        for shown_only_for_an_archive in ("#filters", "#timeline", ".said"):
+            assert not await page.locator(shown_only_for_an_archive).is_visible()
         if width == 1920:
             SCREENSHOT.parent.mkdir(exist_ok=True)
             await page.screenshot(path=str(SCREENSHOT))
@@ -309,15 +332,7 @@ async def test_the_decision_and_the_answer_show_without_scrolling(
             assert await in_view(page, "#decision"), (question, "the decision is below the fold")
             assert await in_view(page, "#hit-1 .text"), (question, "the answer is below the fold")
         assert not await page.locator("#examples ul").is_visible()  # folded away
-        sideways = await page.evaluate(
-            """() => [...document.querySelectorAll('body *')].filter((e) => {
-                const r = e.getBoundingClientRect();
-                return r.width && (r.right > innerWidth + 1 || e.scrollWidth > e.clientWidth + 1
-                    && ['auto', 'scroll'].includes(getComputedStyle(e).overflowX));
-            }).map((e) => e.outerHTML.slice(0, 80))"""
-        )
-        assert sideways == [], "these scroll or stick out sideways"
-        assert await page.evaluate("document.documentElement.scrollWidth <= innerWidth")
+        assert await sideways(page) == []
         font = await page.evaluate("parseFloat(getComputedStyle(document.body).fontSize)")
         assert font >= 16
         # The search box shows a question, not its first dozen characters: how many
@@ -337,6 +352,123 @@ async def test_the_decision_and_the_answer_show_without_scrolling(
         await page.press("#q", "Enter")
         await page.wait_for_selector("text=confidence 99%")
     assert problems == []
+
+
+FOREIGN_MINISTER = "Вымышленный министр иностранных дел"  # foreign-2019's interviewee
+
+
+async def hit_ids(page: Page) -> list[str]:
+    ids: list[str] = await page.eval_on_selector_all(
+        "#hits .hit", "hits => hits.map((hit) => hit.dataset.paragraph)"
+    )
+    return ids
+
+
+@SIZES
+async def test_an_archive_is_filtered_its_statements_listed_and_its_sources_shown(
+    archive: AnswerService, width: int, height: int
+) -> None:
+    corpus = archive.snapshot.corpus
+    (reply,) = archive.answer([TREATY])
+    assert len(reply.statements) >= 2  # several interviews answer it
+
+    def document_of(paragraph_id: str) -> Document:
+        paragraph = corpus.paragraph(paragraph_id)
+        assert paragraph is not None
+        return corpus.document(paragraph.document_id)
+
+    async with page_on(archive, width=width, height=height) as (page, base, problems):
+        await page.goto(f"{base}?q={quote(TREATY)}&lang=en")
+        await page.wait_for_selector("#hit-1")
+        # The filters, for an archive of several interviews: every speaker to choose from.
+        assert await page.locator("#filters").is_visible()
+        options = await page.locator("#speaker option").all_inner_texts()
+        assert options[0] == "anyone"
+        assert sorted(options[1:]) == sorted(
+            {d.interviewee for d in corpus.documents if d.interviewee}
+        )
+
+        # What each interview said, oldest first, each linked to its page, the newest marked.
+        items = page.locator("#statements li")
+        assert await items.count() == len(reply.statements)
+        for i, statement in enumerate(reply.statements):
+            item = items.nth(i)
+            said = f"{statement.date or 'date not recorded'} · {statement.interviewee}"
+            assert await item.locator("b").inner_text() == said
+            assert f"{said} — {statement.text[:30]}" in await item.inner_text()
+            assert await item.locator("a").get_attribute("href") == statement.permalink
+            # One that only may answer is said to.
+            maybe = [text.strip() for text in await item.locator("i").all_inner_texts()]
+            assert maybe == (["may answer it"] if statement.decision is Decision.UNCERTAIN else [])
+        assert Decision.UNCERTAIN in {s.decision for s in reply.statements}
+        newest = max((s for s in reply.statements if s.date), key=lambda s: s.date or "")
+        marked = page.locator("#statements li:has(strong)")
+        assert await marked.count() == 1
+        assert (await marked.inner_text()).startswith("newest 20")
+        assert await marked.locator("a").get_attribute("href") == newest.permalink
+        # The hits span several interviews: each says when and by whom.
+        ids = await hit_ids(page)
+        assert len({document_of(i).id for i in ids}) > 1
+        for rank, paragraph_id in enumerate(ids, 1):
+            document = document_of(paragraph_id)
+            expected = f"{document.date or 'date not recorded'} · {document.interviewee}"
+            assert await page.inner_text(f"#hit-{rank} .said") == expected
+
+        # The sources, newest first, from the footer.
+        await page.click("#sources summary")
+        await page.wait_for_selector("#sources li")
+        listed = await page.locator("#sources li").all_inner_texts()
+        documents = corpus.newest_first()
+        assert len(listed) == len(documents)
+        for text, document in zip(listed, documents, strict=True):
+            assert text.startswith(document.title or document.description or document.id)
+            assert f"{document.date or 'date not recorded'} · {document.interviewee}" in text
+            assert f"{corpus.count(document)} paragraphs" in text
+            assert (document.source_url or "") in text
+        linked = [d.source_url for d in documents if d.source_url]
+        assert await page.locator("#sources a").evaluate_all("a => a.map((e) => e.href)") == linked
+        assert await sideways(page) == []
+
+        # A speaker chosen: only their words, and the address says so.
+        await page.select_option("#speaker", FOREIGN_MINISTER)
+        await page.fill("#since", "2016-01-01")
+        await page.wait_for_function(
+            "() => new URLSearchParams(location.search).get('since') === '2016-01-01'"
+        )
+        await page.wait_for_function("() => !document.querySelector('#status').textContent")
+        ids = await hit_ids(page)
+        assert ids and {document_of(i).interviewee for i in ids} == {FOREIGN_MINISTER}
+        assert not await page.locator("#timeline").is_visible()  # one interview: no timeline
+        address = parse_qs(urlsplit(page.url).query)
+        assert (address["q"], address["speaker"]) == ([TREATY], [FOREIGN_MINISTER])
+
+        # That address opens with the same filters, and their hits.
+        await page.goto(page.url)
+        await page.wait_for_selector("#hit-1")
+        assert await page.input_value("#speaker") == FOREIGN_MINISTER
+        assert await page.input_value("#since") == "2016-01-01"
+        assert await hit_ids(page) == ids
+
+        # Dates that cross: the API's message, and the page goes on.
+        await page.fill("#until", "2015-01-01")
+        await page.wait_for_selector("#status.error")
+        error = "since (2016-01-01) is after until (2015-01-01)"
+        assert await page.inner_text("#status") == error
+        await page.fill("#until", "")
+        await page.wait_for_function("() => !document.querySelector('#status').textContent")
+
+        # Each hit links to its statement's own page.
+        link = page.locator("#hit-1 .cite a[href^='/p/']")
+        href = await link.get_attribute("href")
+        assert href == f"/p/{ids[0]}"
+        await link.click()
+        await page.wait_for_url(f"{base}p/{ids[0]}")
+        paragraph = corpus.paragraph(ids[0])
+        assert paragraph is not None and await page.inner_text("#statement") == paragraph.text
+    # The one request refused, the crossed dates' (a browser reports every 400).
+    assert problems == [
+        "console: Failed to load resource: the server responded with a status of 400 (Bad Request)"
+    ]
 
 
 # Questions a person types one after another, in the three languages.

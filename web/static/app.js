@@ -239,7 +239,7 @@ function status(text, isError) {
   $("status").classList.toggle("error", Boolean(isError));
 }
 
-// When and by whom, as the bot says it: "2015-03-10 · name", an unknown date said to be so.
+// When and by whom, as the bot says it.
 const said = (date, who) => [date || t("undated"), who].filter(Boolean).join(" · ");
 // A link only to a web page: a corpus could hold a "javascript:" URL.
 const webLink = (url) => url && /^https?:\/\//i.test(url)
@@ -332,7 +332,6 @@ function settle(text) {
   else if (text !== state.settled || !state.view) search(text, "settled");
 }
 
-// The filters chosen, into a search's parameters or the page's address.
 function withFilters(params) {
   for (const name of FILTERS) {
     if ($(name).value) params.set(name, $(name).value);
@@ -413,7 +412,7 @@ async function loadCorpus() {
   renderFilters();
 }
 
-// The filters, for an archive of several interviews only: one interview stays uncluttered.
+// Only for an archive: a single interview stays uncluttered.
 function renderFilters() {
   const corpus = state.corpus, who = $("speaker"), chosen = who.value;
   $("filters").hidden = corpus.documents < 2;
@@ -425,7 +424,7 @@ function renderFilters() {
   }
 }
 
-// The interviews served, newest first, asked for whenever the list opens.
+// The interviews, newest first, asked for each time the list opens.
 async function renderSources() {
   if (!$("sources").open) return;
   let body;
@@ -500,15 +499,14 @@ function renderReply(view) {
   drawMap(view);
 }
 
-// What each interview said, oldest first, each linked to its page and the newest marked:
-// the page's "Earlier statements", when two or more interviews answer.
+// The page's "Earlier statements": what each interview said, oldest first, the newest marked.
 function renderTimeline(found) {
   const newest = found.filter((s) => s.date).pop();  // they come oldest first, undated last
   $("timeline").hidden = found.length < 2;
   $("statements").replaceChildren(...found.map((s) => el("li", {}, el("a", { href: s.permalink },
-    el("b", {}, said(s.date, s.interviewee)),
-    s === newest ? el("strong", {}, ` ${t("newest")}`) : "",
-    s.decision === "answered" ? "" : ` (${t("may_answer")})`, ` — ${s.text}`))));
+    s === newest ? el("strong", {}, `${t("newest")} `) : "",
+    s.decision === "answered" ? "" : el("i", {}, `${t("may_answer")} `),
+    el("b", {}, said(s.date, s.interviewee)), ` — ${s.text}`))));
 }
 
 function renderNotSearched(reply) {
@@ -639,7 +637,7 @@ function renderHit(hit, extra, reply, quotable) {
   fill.style.width = share(hit.similarity);
   const similarity = t("similarity", { s: hit.similarity.toFixed(3) });
   const bar = el("div", { class: "bar", role: "img", "aria-label": similarity }, fill);
-  // Hits from several interviews say when and by whom each was said.
+  // Hits from several interviews say when and by whom.
   const who = new Set(reply.hits.map((h) => h.document.id)).size > 1
     ? el("span", { class: "said" }, said(hit.document.date, hit.document.interviewee)) : null;
   const head = el("div", { class: "hit-head" }, el("span", { class: "rank" }, `#${hit.rank}`), bar,
@@ -868,7 +866,7 @@ async function start() {
     }
   });
   $("sources").addEventListener("toggle", renderSources);
-  // Another filter: the question is asked again within them (a new search, logged).
+  // A filter changed: a new search, logged.
   for (const name of FILTERS) {
     $(name).addEventListener("change", () => {
       state.settled = "";
