@@ -355,6 +355,7 @@ async def test_the_decision_and_the_answer_show_without_scrolling(
 
 
 FOREIGN_MINISTER = "Вымышленный министр иностранных дел"  # foreign-2019's interviewee
+ENVOY = "Особое внимание уделяем цифровым технологиям и логистике"  # envoy-undated/1.1
 
 
 async def hit_ids(page: Page) -> list[str]:
@@ -380,6 +381,10 @@ async def test_an_archive_is_filtered_its_statements_listed_and_its_sources_show
     async with page_on(archive, width=width, height=height) as (page, base, problems):
         await page.goto(f"{base}?q={quote(TREATY)}&lang=en")
         await page.wait_for_selector("#hit-1")
+        # The filters and the statements take room, yet the decision, the statements and the
+        # first paragraph still show without scrolling.
+        for shown in ("#decision", "#timeline", "#hit-1 .text"):
+            assert await in_view(page, shown), shown
         # The filters, for an archive of several interviews: every speaker to choose from.
         assert await page.locator("#filters").is_visible()
         options = await page.locator("#speaker option").all_inner_texts()
@@ -456,6 +461,13 @@ async def test_an_archive_is_filtered_its_statements_listed_and_its_sources_show
         assert await page.inner_text("#status") == error
         await page.fill("#until", "")
         await page.wait_for_function("() => !document.querySelector('#status').textContent")
+
+        # Part of a name, as the API takes it, in an address: kept as a choice of its own.
+        await page.goto(f"{base}?q={quote(ENVOY)}&speaker=посол&lang=en")
+        await page.wait_for_selector("#hit-1")
+        assert await page.input_value("#speaker") == "посол"
+        ids = await hit_ids(page)
+        assert {document_of(i).interviewee for i in ids} == {"Вымышленный посол"}
 
         # Each hit links to its statement's own page.
         link = page.locator("#hit-1 .cite a[href^='/p/']")

@@ -418,10 +418,7 @@ function renderFilters() {
   $("filters").hidden = corpus.documents < 2;
   who.replaceChildren(who.options[0], ...corpus.speakers.map((name) => el("option", {}, name)));
   who.value = chosen;
-  for (const name of ["since", "until"]) {
-    [$(name).min, $(name).max] = corpus.dates || ["", ""];
-    $(name).parentNode.hidden = !corpus.dates;
-  }
+  for (const name of ["since", "until"]) $(name).parentNode.hidden = !corpus.dates;
 }
 
 // The interviews, newest first, asked for each time the list opens.
@@ -877,6 +874,11 @@ async function start() {
   drawMap(null);
   const params = new URLSearchParams(location.search);
   for (const name of FILTERS) $(name).value = params.get(name) || "";
+  // A speaker the list lacks (the API takes part of a name) becomes a choice of its own.
+  const speaker = params.get("speaker");
+  if (speaker && $("speaker").value !== speaker) {
+    $("speaker").add(new Option(speaker, speaker, true, true));
+  }
   const question = params.get("q");
   if (question && question.trim()) settle(question.trim());
 }
