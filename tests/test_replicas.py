@@ -11,13 +11,14 @@ import signal
 import time
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import httpx
 import numpy as np
 import pytest
 import sqlalchemy as sa
 from click.testing import CliRunner
-from conftest import copy_seed_corpus, write_config
+from conftest import copy_seed_corpus, running_bot, talking_to, write_config
 from test_web_serve import SPACE
 
 from interview_bot.cli import cli
@@ -32,7 +33,10 @@ from service.encoder import Encoder
 from service.settings import Settings, SettingsError, load_settings
 from service.snapshot import ReadOnlyError, open_snapshot, rebuild_index
 from testkit.commands import Served, running_command, serve_env
-from testkit.postgres import PostgresServer
+from testkit.fake_telegram import FakeTelegram
+
+if TYPE_CHECKING:
+    from testkit.postgres import PostgresServer
 
 pytest_plugins = ["testkit.postgres"]
 
@@ -226,6 +230,23 @@ async def test_a_replica_adds_no_interview(replica: AnswerService) -> None:
     with pytest.raises(ReadOnlyError, match=r"is served read-only \(\[index\] read_only\)"):
         await replica.publish(lambda: written.append(True) or [])
     assert written == []
+
+
+async def test_a_replicas_bot_refuses_an_interview_before_downloading_it(
+    replica: AnswerService, tg: FakeTelegram
+) -> None:
+    admin = 4242
+    async with running_bot(replica, talking_to(tg, admins=(admin,))):
+        for update in (
+            tg.document_update(b"%PDF-1.4 interview", user_id=admin),
+            tg.text_update("/import https://example.org/interview.html", user_id=admin),
+        ):
+            before = len(tg.calls("sendMessage"))
+            tg.push_update(update)
+            await tg.wait_for("sendMessage", before + 1)
+            assert "this bot is a replica serving a shared index" in tg.sent()[-1]["text"]
+    assert tg.calls("getFile") == []
+    assert not replica.settings.corpus.dir.exists()  # nothing staged
 
 
 def test_read_only_must_be_true_or_false(tmp_path: Path, built_settings: Settings) -> None:
