@@ -21,6 +21,7 @@ from click.testing import CliRunner
 from conftest import copy_seed_corpus, running_bot, talking_to, write_config
 from test_web_serve import SPACE
 
+from bot.texts import ENGLISH
 from interview_bot.cli import cli
 from questionlog.schema import questions
 from questionlog.settings import StoreSettings
@@ -232,11 +233,26 @@ async def test_a_replica_adds_no_interview(replica: AnswerService) -> None:
     assert written == []
 
 
-async def test_a_replicas_bot_refuses_an_interview_before_downloading_it(
-    replica: AnswerService, tg: FakeTelegram
+async def test_a_replicas_bot_reloads_the_build_published_last_and_adds_no_interview(
+    replica: AnswerService,
+    tg: FakeTelegram,
+    tmp_path: Path,
+    built_settings: Settings,
+    encoder: Encoder,
 ) -> None:
     admin = 4242
+    published = publish_space(
+        tmp_path / "builder", built_settings, replica.settings.index.dir, encoder
+    )
     async with running_bot(replica, talking_to(tg, admins=(admin,))):
+        before = len(tg.calls("sendMessage"))
+        tg.push_update(tg.text_update("/reload", user_id=admin, language_code="en"))
+        await tg.wait_for("sendMessage", before + 2)
+        assert [m["text"] for m in tg.sent()[before:]] == [
+            ENGLISH.reloading_published,
+            ENGLISH.reloaded.format(paragraphs=12, built_at=replica.snapshot.manifest.built_at),
+        ]
+        assert replica.snapshot.build_id == published
         for update in (
             tg.document_update(b"%PDF-1.4 interview", user_id=admin),
             tg.text_update("/import https://example.org/interview.html", user_id=admin),
