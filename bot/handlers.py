@@ -176,14 +176,19 @@ async def chosen_inline_result(update: Update, context: BotContext) -> None:
 
 
 async def reload_command(update: Update, context: BotContext) -> None:
-    """Rebuild the index from the corpus and serve it (administrators only)."""
+    """Rebuild the index from the corpus and serve it (administrators only); on a read-only
+    replica, serve the build published last."""
     message = _message(update)
     if not context.shared.is_admin(update):
         await message.reply_text(render.notice(context.texts.not_allowed))
         return
     user = update.effective_user
     log.info("reload requested by administrator %s", user.id if user else "?")
-    await message.reply_text(render.notice(context.texts.reloading))
+    texts = context.texts
+    replica = context.service.settings.index.read_only
+    await message.reply_text(
+        render.notice(texts.reloading_published if replica else texts.reloading)
+    )
     error = await context.service.try_reload()
     if error is not None:
         await message.reply_text(render.reload_failed(error, context.texts))

@@ -90,6 +90,7 @@ class Texts:
     report_groups: str  # heads the unanswered questions, grouped by meaning
     report_failed: str  # {error}
     reloading: str
+    reloading_published: str  # a replica's: it loads the build published last, never builds
     reloaded: str  # {paragraphs} {built_at}
     reload_failed: str  # {error}
     # {uptime} {answered} {uncertain} {not_covered} {limited} {paragraphs} {built_at}
@@ -223,6 +224,7 @@ RUSSIAN = Texts(
     report_groups="Чего нет в интервью (похожие вопросы вместе):",
     report_failed="Отчёта нет: {error}",
     reloading="Перестраиваю индекс по корпусу…",
+    reloading_published="Загружаю последний опубликованный индекс…",
     reloaded="Индекс обновлён: {paragraphs} абзацев, собран {built_at}.",
     reload_failed="Индекс не обновлён, работает прежний. Ошибка: {error}",
     stats="Работаю {uptime}\n"
@@ -367,6 +369,7 @@ ENGLISH = Texts(
     report_groups="What the interview lacks (similar questions together):",
     report_failed="No report: {error}",
     reloading="Rebuilding the index from the corpus…",
+    reloading_published="Loading the index published last…",
     reloaded="Index reloaded: {paragraphs} paragraphs, built {built_at}.",
     reload_failed="The index was not reloaded; the previous one keeps serving. Error: {error}",
     stats="Up for {uptime}\n"
@@ -509,6 +512,7 @@ KAZAKH = Texts(
     report_groups="Сұхбатта жоқ тақырыптар (ұқсас сұрақтар бірге):",
     report_failed="Есеп жоқ: {error}",
     reloading="Индексті корпус бойынша қайта құрып жатырмын…",
+    reloading_published="Соңғы жарияланған индексті жүктеп жатырмын…",
     reloaded="Индекс жаңартылды: {paragraphs} абзац, құрастырылған уақыты {built_at}.",
     reload_failed="Индекс жаңартылмады, бұрынғысы жұмыс істеп тұр. Қате: {error}",
     stats="Жұмыс уақыты: {uptime}\n"

@@ -59,6 +59,8 @@ async def document(update: Update, context: BotContext) -> None:
     if not context.shared.is_admin(update):
         await message.reply_text(render.notice(texts.upload_for_admins))
         return
+    if await _replica(message, context):
+        return
     attached = message.document
     assert attached is not None  # the handler's filter lets only documents through
     limit = _limits(context).max_bytes
@@ -89,6 +91,8 @@ async def import_command(update: Update, context: BotContext) -> None:
     texts = context.texts
     if not context.shared.is_admin(update):
         await message.reply_text(render.notice(texts.not_allowed))
+        return
+    if await _replica(message, context):
         return
     args = context.args or []
     # Only what names a scheme goes to fetch(), which refuses all but http(s): a path here
@@ -232,6 +236,16 @@ async def _say(query: CallbackQuery, context: BotContext, text: str) -> None:
     else:
         chat_id = query.message.chat.id if query.message else query.from_user.id
         await context.bot.send_message(chat_id, html)
+
+
+async def _replica(message: Message, context: BotContext) -> bool:
+    """True, said, when this bot serves a shared build read-only ([index] read_only): the
+    interview is added where builds are published, and nothing is staged here."""
+    if not context.service.settings.index.read_only:
+        return False
+    reason = "this bot is a replica serving a shared index; add it where the index is built"
+    await message.reply_text(render.notice(context.texts.upload_refused.format(reason=reason)))
+    return True
 
 
 async def _too_large(message: Message, size: int, context: BotContext) -> None:

@@ -44,9 +44,12 @@ def model(ctx: click.Context) -> None:
 @click.pass_context
 def index(ctx: click.Context, corpus: Path | None, out: Path | None, if_stale: bool) -> None:
     """Embed every answer paragraph and publish a new index atomically."""
-    from service.snapshot import rebuild_index, stale_reason
+    from service.snapshot import ensure_builder, rebuild_index, stale_reason
 
     settings = _settings(ctx)
+    if out is None:
+        # A replica's config: each replica rebuilding the shared folder at start would race.
+        ensure_builder(settings)
     if if_stale and corpus is None and out is None:
         reason = stale_reason(settings)
         if reason is None:

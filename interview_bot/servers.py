@@ -67,7 +67,8 @@ def run(ctx: click.Context) -> None:
 def web(ctx: click.Context, host: str, port: int) -> None:
     """Serve the search page and the JSON API (docs at /docs) until SIGINT or SIGTERM.
 
-    SIGHUP reloads the index: rebuilt first if the corpus changed, then served.
+    SIGHUP reloads the index: rebuilt first if the corpus changed, then served (with
+    [index] read_only, the build published last).
     """
     _serve_web(ctx, _listen(ctx, host, port), host)
 
@@ -110,7 +111,8 @@ def serve(
     """Run the Telegram bot (token from $TELEGRAM_BOT_TOKEN) until SIGINT or SIGTERM; with
     --web, the search page as well, in the same process.
 
-    SIGHUP reloads the index: rebuilt first if the corpus changed, then served.
+    SIGHUP reloads the index: rebuilt first if the corpus changed, then served (with
+    [index] read_only, the build published last).
     """
     from bot.application import Webhook, build_application, serving_bot
 
@@ -210,9 +212,11 @@ def _open_service(ctx: click.Context, where: str) -> AnswerService:
     threads = limit_threads()
     service.warm_up()
     log.info(
-        "ready in %.1fs: %d documents, %s, %d encoder thread(s)",
+        "ready in %.1fs: %d documents (%s%s), %s, %d encoder thread(s)",
         time.perf_counter() - started,
         len(service.snapshot.corpus.documents),
+        service.snapshot.build_id,
+        ", read-only" if settings.index.read_only else "",
         where,
         threads,
     )

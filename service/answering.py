@@ -35,7 +35,7 @@ from .questions import check_question, rows_within
 from .replies import Reply
 from .report import Report, build_report
 from .settings import Settings
-from .snapshot import Snapshot, open_snapshot, rebuild_index, stale_reason
+from .snapshot import Snapshot, ensure_builder, open_snapshot, rebuild_index, stale_reason
 from .vectors import collect_vectors, vector_tag, vectors_collected
 
 if TYPE_CHECKING:
@@ -259,7 +259,8 @@ class AnswerService:
             return build_report(store, self.encoder.question_vectors, since, self._vector_tag)
 
     async def reload(self) -> Snapshot:
-        """Serve the corpus as it is now, rebuilding the index if it changed.
+        """Serve the corpus as it is now, rebuilding the index if it changed; a read-only
+        replica ([index] read_only) serves the build published last, never building.
 
         On any failure the exception propagates and the previous index keeps serving.
         """
@@ -273,7 +274,12 @@ class AnswerService:
             self._snapshot = snapshot
             self.stats.reloads += 1
         manifest = snapshot.manifest
-        log.info("index reloaded: %d paragraphs, built %s", manifest.count, manifest.built_at)
+        log.info(
+            "index reloaded: %d paragraphs, built %s (%s)",
+            manifest.count,
+            manifest.built_at,
+            snapshot.build_id,
+        )
         return snapshot
 
     async def publish(self, write: Callable[[], Sequence[Path]]) -> Snapshot | None:
@@ -283,7 +289,9 @@ class AnswerService:
         `write` (run in a thread) puts the files in place and returns their paths. When the
         index cannot be served with them they are removed again, so that the corpus stays
         what the previous index, which keeps serving, was built from; the error propagates.
+        A read-only replica refuses (ReadOnlyError) and writes nothing.
         """
+        ensure_builder(self.settings)
         async with self._reload_lock:
             written = await asyncio.to_thread(write)
             if not written:
@@ -326,11 +334,12 @@ class AnswerService:
 
     def _fresh_snapshot(self) -> Snapshot:
         # When the index is up to date, the published build is loaded: someone may have run
-        # `interview-bot index` meanwhile.
-        reason = stale_reason(self.settings)
-        if reason is not None:
-            log.info("rebuilding the index: %s", reason)
-            rebuild_index(self.settings, self.encoder)
+        # `interview-bot index` meanwhile. A replica loads whatever was published.
+        if not self.settings.index.read_only:
+            reason = stale_reason(self.settings)
+            if reason is not None:
+                log.info("rebuilding the index: %s", reason)
+                rebuild_index(self.settings, self.encoder)
         return open_snapshot(self.settings)
 
     def _answer_batch(self, items: Sequence[Asked]) -> list[Answered]:

@@ -56,6 +56,9 @@ class CorpusSettings:
 @dataclass(frozen=True)
 class IndexSettings:
     dir: Path = Path("index")
+    # A replica serving the builds another process publishes into `dir`: it never builds
+    # or writes there, and maps the build's files so that replicas share their pages.
+    read_only: bool = False
 
 
 @dataclass(frozen=True)

@@ -12,15 +12,25 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from records import Paragraph, permalink
+from records import Paragraph, UserError, permalink
 from retrieval.corpus import Corpus, load_corpus
 from retrieval.indexing.build import PassageEncoder, build_index
-from retrieval.indexing.loading import LoadedIndex, Manifest, index_status, load_index
+from retrieval.indexing.loading import (
+    IndexLoadError,
+    LoadedIndex,
+    Manifest,
+    index_status,
+    load_index,
+)
 from retrieval.ranking.ranker import Ranker
 
 from .citation import Citation, cite
 from .decision import DecisionParams, Policy, load_decision
 from .settings import Settings
+
+
+class ReadOnlyError(UserError):
+    """A read-only replica ([index] read_only) was asked to build or add to the corpus."""
 
 
 @dataclass(frozen=True)
@@ -84,9 +94,35 @@ def stale_reason(settings: Settings) -> str | None:
 
 
 def open_index(settings: Settings) -> LoadedIndex:
-    """The live build, refused (IndexLoadError) when the model, prompts or corpus changed."""
+    """The live build, refused (IndexLoadError) when the model, prompts or corpus changed.
+
+    A read-only replica serves the build published in [index] dir as it is: the build
+    carries its corpus, so the replica's [corpus] is not read (it may be elsewhere, or
+    ahead of what was published); every file is memory-mapped (shared between replicas);
+    and a refusal says to publish a build, not to make one.
+    """
+    index, spec = settings.index, settings.model.spec()
+    if index.read_only:
+        try:
+            return load_index(index.dir, spec, mapped=True)
+        except IndexLoadError as error:
+            advice = (
+                f"publish a build made with this config into it (`interview-bot index --out "
+                f"{index.dir}`); this replica only reads it ([index] read_only)"
+            )
+            raise IndexLoadError(error.problem, advice) from error
     corpus = load_corpus(settings.corpus.dir)
-    return load_index(settings.index.dir, settings.model.spec(), corpus.fingerprint)
+    return load_index(index.dir, spec, corpus.fingerprint)
+
+
+def ensure_builder(settings: Settings) -> None:
+    """ReadOnlyError when this process only serves what others publish in [index] dir."""
+    if settings.index.read_only:
+        raise ReadOnlyError(
+            f"{settings.index.dir} is served read-only ([index] read_only): builds are "
+            f"published there by `interview-bot index --out {settings.index.dir}`, and "
+            "interviews added where that runs"
+        )
 
 
 def open_snapshot(settings: Settings, decision: DecisionParams | None = None) -> Snapshot:

@@ -16,6 +16,14 @@ from pathlib import Path
 
 from service.settings import Settings
 
+ROOT = Path(__file__).resolve().parent.parent
+# The console script with the fake encoder registered, as the test session has it, for
+# processes on a config that names it (testkit/fake_encoder.py).
+FAKE_CLI = (
+    "from testkit import fake_encoder; fake_encoder.register(); "
+    "from interview_bot.cli import cli; cli(prog_name='interview-bot')"
+)
+
 
 def serve_env(settings: Settings, **env: str) -> dict[str, str]:
     """The environment of a server on `settings`, with no Telegram variable but `env`'s."""
@@ -34,12 +42,20 @@ def wait_for_line(lines: list[str], text: str, process: subprocess.Popen[str]) -
 
 
 @contextlib.contextmanager
-def running_command(args: list[str], env: dict[str, str]) -> Iterator[Served]:
+def running_command(
+    args: list[str], env: dict[str, str], *, fake_encoder: bool = False
+) -> Iterator[Served]:
     """`interview-bot ARGS` in a process of its own, its stderr lines gathered on a thread
-    (a full pipe would block it); killed if it outlives the block."""
-    command = Path(sys.executable).with_name("interview-bot")
-    assert command.exists(), "the console script: pip install -e ."
-    process = subprocess.Popen([str(command), *args], env=env, stderr=subprocess.PIPE, text=True)
+    (a full pipe would block it); killed if it outlives the block. With `fake_encoder`,
+    the same command with the fake encoder registered (FAKE_CLI)."""
+    if fake_encoder:
+        command = [sys.executable, "-c", FAKE_CLI]
+        env = {**env, "PYTHONPATH": str(ROOT)}
+    else:
+        script = Path(sys.executable).with_name("interview-bot")
+        assert script.exists(), "the console script: pip install -e ."
+        command = [str(script)]
+    process = subprocess.Popen([*command, *args], env=env, stderr=subprocess.PIPE, text=True)
     lines: list[str] = []
     stderr = process.stderr
     assert stderr is not None

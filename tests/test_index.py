@@ -234,7 +234,8 @@ def test_index_from_another_model_or_prompt_is_refused(workspace, change, messag
         load_index(root, replace(spec, **change))
     assert message in str(err.value)
     if "name" in change:
-        assert str(err.value).startswith(f"index built with model {spec.name}, ")
+        build = store.current_build(root)
+        assert str(err.value).startswith(f"index in {build} built with model {spec.name}, ")
 
 
 def test_index_of_another_corpus_is_refused(workspace):

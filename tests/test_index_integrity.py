@@ -23,6 +23,7 @@ from retrieval.indexing.integrity import manifest_checksum
 from retrieval.indexing.loading import EMBEDDINGS, MANIFEST, RECORDS, IndexLoadError, load_index
 from retrieval.signals.scoring import SPARSE, STATES, TOKENS
 from service.settings import Settings, load_settings
+from testkit.commands import FAKE_CLI
 
 
 def copied(folder: Path, settings: Settings) -> Settings:
@@ -115,7 +116,7 @@ def test_index_if_stale_rebuilds_a_damaged_build(fake_index: Settings) -> None:
 def test_the_console_script_says_one_line_for_a_truncated_npz(fake_index: Settings) -> None:
     truncate(build_of(fake_index) / TOKENS)
     done = subprocess.run(
-        [sys.executable, "-c", _FAKE_CLI, "--config", str(fake_index.path), "web", "--port", "0"],
+        [sys.executable, "-c", FAKE_CLI, "--config", str(fake_index.path), "web", "--port", "0"],
         capture_output=True,
         text=True,
         timeout=120,
@@ -127,12 +128,6 @@ def test_the_console_script_says_one_line_for_a_truncated_npz(fake_index: Settin
     assert len(errors) == 1 and "is damaged" in errors[0]
     assert "Traceback" not in done.stderr
 
-
-# The console script, with the fake encoder registered as the test session has it.
-_FAKE_CLI = (
-    "from testkit import fake_encoder; fake_encoder.register(); "
-    "from interview_bot.cli import cli; cli(prog_name='interview-bot')"
-)
 
 _SERVED = textwrap.dedent(
     """

@@ -155,8 +155,9 @@ def describe(index: faiss.Index) -> str:
     return name
 
 
-def io_flags(path: Path) -> int:
-    """How `read_index` opens `path`: memory-mapped when it is big, read into memory otherwise.
+def io_flags(path: Path, mapped: bool = False) -> int:
+    """How `read_index` opens `path`: memory-mapped when it is big or `mapped` asks for it,
+    read into memory otherwise.
 
     `IO_FLAG_MMAP_IFC` maps the vectors of flat, IVF and HNSW indexes straight from the
     file: loading takes no time and no private memory, the pages are shared with the page
@@ -169,7 +170,7 @@ def io_flags(path: Path) -> int:
         big = path.stat().st_size >= MMAP_MIN_BYTES
     except OSError:
         return 0
-    return faiss.IO_FLAG_MMAP_IFC if big else 0
+    return faiss.IO_FLAG_MMAP_IFC if mapped or big else 0
 
 
 def read_index(path: Path) -> faiss.Index:

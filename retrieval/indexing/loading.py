@@ -51,7 +51,12 @@ REBUILD = "run `interview-bot index`"
 
 
 class IndexLoadError(UserError):
-    """The index is missing, damaged, or was built from something else."""
+    """The index is missing, damaged, or was built from something else: the `problem`,
+    then what to do about it (a read-only replica gives other advice than a builder)."""
+
+    def __init__(self, problem: str, advice: str = REBUILD) -> None:
+        super().__init__(f"{problem}: {advice}")
+        self.problem = problem
 
 
 @dataclass(frozen=True)
@@ -94,15 +99,22 @@ class LoadedIndex:
         return self.path.name
 
 
-def load_index(root: Path, spec: ModelSpec, corpus_fingerprint: str | None = None) -> LoadedIndex:
-    """Load the live build, refusing one built from another model, prompt or corpus."""
+def load_index(
+    root: Path, spec: ModelSpec, corpus_fingerprint: str | None = None, *, mapped: bool = False
+) -> LoadedIndex:
+    """Load the live build, refusing one built from another model, prompt or corpus.
+
+    Arrays and the FAISS index are memory-mapped when large; with `mapped`, whatever their
+    size (a read-only replica: the page cache then holds one copy for every process that
+    serves the build, and builds are never written again once published).
+    """
     import faiss
 
     build = builds.current_build(root)
     if build is None:
-        raise IndexLoadError(f"no index in {root}: {REBUILD}")
+        raise IndexLoadError(f"no index in {root}")
     manifest = read_manifest(build)
-    check_manifest(manifest, spec, corpus_fingerprint)
+    check_manifest(build, manifest, spec, corpus_fingerprint)
     check_files(build, manifest)
     try:
         records = json.loads((build / RECORDS).read_text(encoding="utf-8"))
@@ -110,13 +122,17 @@ def load_index(root: Path, spec: ModelSpec, corpus_fingerprint: str | None = Non
         paragraphs = tuple(Paragraph(**p) for p in records["paragraphs"])
         sentence_rows = tuple(tuple(rows) for rows in records["sentence_rows"])
         projection = Projection.from_json(records["projection"])
-        view_vectors = _private(np.load(build / EMBEDDINGS, mmap_mode="r"))
-        map_points = _private(np.load(build / MAP, mmap_mode="r"))
+        view_vectors = _private(np.load(build / EMBEDDINGS, mmap_mode="r"), mapped)
+        map_points = _private(np.load(build / MAP, mmap_mode="r"), mapped)
         # Memory-mapped when large: no copy, no private memory (see ann.py).
-        index = faiss.read_index(str(build / VECTORS), ann.io_flags(build / VECTORS))
+        index = faiss.read_index(str(build / VECTORS), ann.io_flags(build / VECTORS, mapped))
         with_sparse = bool(records["sparse_keys"])
         signals = ParagraphSignals.load(build, with_sparse)
-        signals = dataclasses.replace(signals, states=_private(signals.states))
+        signals = dataclasses.replace(
+            signals,
+            states=_private(signals.states, mapped),
+            word_vectors=_private(signals.word_vectors, mapped),
+        )
         text_sparse = sp.load_npz(build / TEXT_SPARSE) if with_sparse else None
         vocabulary = Vocabulary.from_json(
             json.loads((build / VOCABULARY).read_text(encoding="utf-8")),
@@ -124,7 +140,7 @@ def load_index(root: Path, spec: ModelSpec, corpus_fingerprint: str | None = Non
             latent_max(text_sparse),
         )
     except Exception as exc:  # whatever a parser raises on a file it cannot read
-        raise IndexLoadError(f"index in {build} is damaged ({first_line(exc)}): {REBUILD}") from exc
+        raise IndexLoadError(f"index in {build} is damaged ({first_line(exc)})") from exc
     corpus = Corpus(documents, paragraphs, manifest.corpus_fingerprint)
     _check_counts(build, manifest, corpus, index, view_vectors, sentence_rows, map_points, signals)
     _check_shape(build, manifest, index, view_vectors)
@@ -174,7 +190,7 @@ def _check_counts(
         raise IndexLoadError(
             f"index in {build} is damaged: manifest says {manifest.count} paragraphs, "
             f"found {index.ntotal} vectors, {len(corpus.paragraphs)} records and "
-            f"{signals.count} token ranges: {REBUILD}"
+            f"{signals.count} token ranges"
         )
 
 
@@ -186,17 +202,16 @@ def read_manifest(build: Path, formats: tuple[int, ...] = (FORMAT_VERSION,)) -> 
         manifest = Manifest(**raw)
     except (OSError, ValueError, TypeError) as exc:
         raise IndexLoadError(
-            f"index in {build} has no readable manifest ({first_line(exc)}): {REBUILD}"
+            f"index in {build} has no readable manifest ({first_line(exc)})"
         ) from exc
     if manifest.format_version not in formats:
         raise IndexLoadError(
             f"index in {build} has format {manifest.format_version}, this version reads "
-            f"{FORMAT_VERSION}: {REBUILD}"
+            f"{FORMAT_VERSION}"
         )
     if manifest.format_version >= 6 and manifest.checksum != manifest_checksum(raw):
         raise IndexLoadError(
-            f"index in {build} is damaged (manifest.json was edited: its checksum does not "
-            f"match): {REBUILD}"
+            f"index in {build} is damaged (manifest.json was edited: its checksum does not match)"
         )
     return manifest
 
@@ -205,7 +220,7 @@ def check_files(build: Path, manifest: Manifest) -> None:
     """IndexLoadError, in one line, unless every file of the build is as it was written."""
     problem = damage(build, manifest.files)
     if problem is not None:
-        raise IndexLoadError(f"index in {build} is damaged ({problem}): {REBUILD}")
+        raise IndexLoadError(f"index in {build} is damaged ({problem})")
 
 
 def index_status(root: Path, spec: ModelSpec, corpus_fingerprint: str) -> str | None:
@@ -215,18 +230,19 @@ def index_status(root: Path, spec: ModelSpec, corpus_fingerprint: str) -> str | 
         if build is None:
             return f"no index in {root}"
         manifest = read_manifest(build)
-        check_manifest(manifest, spec, corpus_fingerprint)
+        check_manifest(build, manifest, spec, corpus_fingerprint)
         check_files(build, manifest)
     except IndexLoadError as exc:
         return str(exc)
     return None
 
 
-def _private(array: np.ndarray) -> np.ndarray:
-    """`array` copied into memory unless it is big enough to be worth mapping: a mapped
-    file truncated under a server kills it (SIGBUS) on the next read of a lost page, while
-    a private copy goes on serving until the next reload finds the damage."""
-    return np.array(array) if array.nbytes < MMAP_MIN_BYTES else array
+def _private(array: np.ndarray, mapped: bool) -> np.ndarray:
+    """`array` (memory-mapped) copied into memory unless it is big enough to be worth
+    mapping, or `mapped` asks for every array mapped: a mapped file truncated under a
+    server kills it (SIGBUS) on the next read of a lost page, while a private copy goes on
+    serving until the next reload finds the damage."""
+    return array if mapped or array.nbytes >= MMAP_MIN_BYTES else np.array(array)
 
 
 def _check_shape(
@@ -237,26 +253,29 @@ def _check_shape(
     if view_vectors.ndim != 2 or view_vectors.shape[1] != index.d or found != recorded:
         raise IndexLoadError(
             f"index in {build} is damaged: the manifest says dimension {recorded[0]}, "
-            f"{recorded[1]}, {recorded[2]} texts; found {found[0]}, {found[1]}, {found[2]}: "
-            f"{REBUILD}"
+            f"{recorded[1]}, {recorded[2]} texts; found {found[0]}, {found[1]}, {found[2]}"
         )
 
 
-def check_manifest(manifest: Manifest, spec: ModelSpec, corpus_fingerprint: str | None) -> None:
+def check_manifest(
+    build: Path, manifest: Manifest, spec: ModelSpec, corpus_fingerprint: str | None
+) -> None:
+    """IndexLoadError unless the build in `build` was made from this model, prompt, recipe
+    and (when `corpus_fingerprint` is given) corpus."""
     if mismatch := model_mismatch(manifest.model, manifest.model_fingerprint, spec):
-        raise IndexLoadError(f"index built with {mismatch}: {REBUILD}")
+        raise IndexLoadError(f"index in {build} built with {mismatch}")
     if manifest.passage_prompt != spec.passage_prompt:
         raise IndexLoadError(
-            f"index built with passage prompt {manifest.passage_prompt!r}, config names "
-            f"{spec.passage_prompt!r}: {REBUILD}"
+            f"index in {build} built with passage prompt {manifest.passage_prompt!r}, "
+            f"config names {spec.passage_prompt!r}"
         )
     if manifest.recipe != views.RECIPE:
         raise IndexLoadError(
-            f"index built with recipe {manifest.recipe}, this version uses {views.RECIPE}: "
-            f"{REBUILD}"
+            f"index in {build} built with recipe {manifest.recipe}, this version uses "
+            f"{views.RECIPE}"
         )
     if corpus_fingerprint is not None and manifest.corpus_fingerprint != corpus_fingerprint:
-        raise IndexLoadError(f"the corpus changed since the index was built: {REBUILD}")
+        raise IndexLoadError(f"the corpus changed since the index in {build} was built")
 
 
 def document_record(document: Document) -> dict[str, Any]:

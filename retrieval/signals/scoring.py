@@ -74,7 +74,7 @@ class ParagraphSignals:
             offsets=tokens["offsets"],
             norms=tokens["norms"],
             mean=tokens["mean"],
-            word_vectors=np.load(folder / WORD_VECTORS),
+            word_vectors=np.load(folder / WORD_VECTORS, mmap_mode="r"),
         )
 
 
