@@ -18,7 +18,7 @@ from retrieval.signals.scoring import (
     ParagraphSignals,
     build_signals,
     fuse,
-    late_interaction,
+    late_interactions,
     scores,
 )
 from retrieval.signals.wordvectors import load_word_vectors
@@ -175,7 +175,7 @@ def test_late_interaction_is_maxsim_of_centred_states():
     states = [rng.normal(size=(n, 8)) + 3.0 for n in (3, 1, 4)]  # anisotropic: a shared offset
     paragraphs = _paragraphs(states)
     question = rng.normal(size=(2, 8)) + 3.0
-    got = late_interaction(question, np.array([2, 0]), paragraphs)
+    (got,) = late_interactions([question], [np.array([2, 0])], paragraphs)
     mean = np.concatenate([s.astype(np.float16).astype(np.float32) for s in states]).mean(axis=0)
 
     def unit(x: np.ndarray) -> np.ndarray:
@@ -247,9 +247,6 @@ def test_a_batch_is_scored_as_each_question_alone(candidates):
         (alone,) = scores([question], [None], [ids], [cosines], paragraphs)
         for name in ("late", "sparse"):
             np.testing.assert_allclose(together[name], alone[name], atol=1e-6)
-        np.testing.assert_allclose(
-            together["late"], late_interaction(question.states, ids, paragraphs), atol=1e-6
-        )
 
 
 def test_fuse_mixes_z_scores_renormalised_over_the_signals_present():

@@ -9,8 +9,8 @@ top-1 about .56). Three more signals, from the same question pass, fix much of t
 - late: ColBERT-style MaxSim between the question's token states and the paragraph text's,
   after subtracting the corpus mean token state (e5's token states are anisotropic: every
   pair has a cosine near 0.8 without it). Paragraph states are stored raw, float16, with
-  each token's distance from the mean: the centring is applied when scoring, so an index
-  rebuild reuses an unchanged paragraph's states whatever the new mean.
+  each token's distance from the mean: the centring is applied to the loaded index, so an
+  index rebuild reuses an unchanged paragraph's states whatever the new mean.
 - navec (Russian questions only): the question's mean navec word vector against the
   paragraph's (retrieval/wordvectors.py).
 
@@ -57,8 +57,9 @@ class ParagraphSignals:
     @cached_property
     def unit_states(self) -> np.ndarray:
         """[T, d] float32: each state centred on `mean` and normalised, what late interaction
-        compares with. Made once per loaded index (the index stores the states raw), so
-        that scoring is one product; it holds the states in memory, twice their size."""
+        compares with. Made on first use, once per loaded index (the index stores the states
+        raw), so that scoring is one product; it holds the states in memory at twice their
+        size."""
         raw = np.asarray(self.states, np.float32)
         return (raw - self.mean) / np.maximum(self.norms, 1e-12)[:, None]
 
@@ -198,19 +199,13 @@ def best_sentence(
     return np.maximum.reduceat(cosines, starts)
 
 
-def late_interaction(
-    states: np.ndarray, candidates: np.ndarray, paragraphs: ParagraphSignals
-) -> np.ndarray:
-    """MaxSim of centred, normalised token states: for each question token its best cosine
-    to the paragraph's tokens, averaged over the question's tokens."""
-    return late_interactions([states], [candidates], paragraphs)[0]
-
-
 def late_interactions(
     states: Sequence[np.ndarray], candidates: Sequence[np.ndarray], paragraphs: ParagraphSignals
 ) -> list[np.ndarray]:
-    """`late_interaction` for each question: one product over the batch's candidates when
-    they share enough of them (`_shared`), else one per question."""
+    """MaxSim of centred, normalised token states, for each question against its
+    candidates: for each question token its best cosine to the paragraph's tokens, averaged
+    over the question's tokens. One product over the batch's candidates when they share
+    enough of them (`_shared`), else one per question."""
     lengths = np.diff(paragraphs.offsets)
     union = _shared(candidates, lengths)
     if union is None:
