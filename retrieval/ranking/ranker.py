@@ -113,18 +113,24 @@ class Ranker:
                 raise ValueError("no paragraph to rank: the scope lets none through")
             restriction = ann.restricted(index, rows)
             cosines, ids = index.search(vectors, wide, params=restriction.params)
+        found = [row >= 0 for row in ids]
+        candidates = [row[keep] for row, keep in zip(ids, found, strict=True)]
+        evidence = self.evidence(
+            queries,
+            passes,
+            [row[keep] for row, keep in zip(cosines, found, strict=True)],
+            candidates,
+        )
         return [
-            self._ranking(query, question, row_cosines[row_ids >= 0], row_ids[row_ids >= 0], top_k)
-            for query, question, row_cosines, row_ids in zip(
-                queries, passes, cosines, ids, strict=True
-            )
+            self._ranking(*each, top_k)
+            for each in zip(queries, passes, evidence, candidates, strict=True)
         ]
 
     def _ranking(
-        self, query: str, question: QuestionPass, cosines: np.ndarray, ids: np.ndarray, top_k: int
+        self, query: str, question: QuestionPass, evidence: Evidence, ids: np.ndarray, top_k: int
     ) -> Ranking:
-        evidence = self.evidence(query, question, cosines, ids)
         order = evidence.order
+        cosines = evidence.signals["dense"]
 
         def hit(rank: int) -> Hit:
             c = order[rank - 1]
@@ -141,29 +147,46 @@ class Ranker:
         return Ranking(query, hits, evidence, nearest, (float(x), float(y)))
 
     def evidence(
-        self, query: str, question: QuestionPass, cosines: np.ndarray, ids: np.ndarray
-    ) -> Evidence:
+        self,
+        queries: Sequence[str],
+        questions: Sequence[QuestionPass],
+        cosines: Sequence[np.ndarray],
+        ids: Sequence[np.ndarray],
+    ) -> list[Evidence]:
+        """Each question's signals over its candidates (`ids`, with their dense `cosines`),
+        scored for the whole batch at once."""
         paragraphs = self.index.corpus.paragraphs
-        language = terms.language_of(query)
-        content = terms.terms_of(query, language)
-        navec = self.vectors.mean(t.spellings for t in content) if language == "ru" else None
-        scores = scoring.scores(question, navec, ids, cosines, self.index.signals)
-        scores["sentence"] = scoring.best_sentence(
-            question.dense, ids, self.index.sentence_rows, self.index.view_vectors
-        ).astype(np.float64)
-        words = (
-            terms.word_codes(question.pieces, question.codes)
-            if question.codes is not None
-            else None
-        )
-        return Evidence(
-            language=language,
-            paragraphs=tuple(paragraphs[i].id for i in ids),
-            answers=self._answer[ids],
-            signals=scores,
-            fused=scoring.fuse(scores, self.weights),
-            coverage=terms.coverage(query, language, self.index.vocabulary, self.vectors, words),
-        )
+        languages = [terms.language_of(query) for query in queries]
+        contents = [terms.terms_of(q, lang) for q, lang in zip(queries, languages, strict=True)]
+        navecs = [
+            self.vectors.mean(t.spellings for t in content) if language == "ru" else None
+            for content, language in zip(contents, languages, strict=True)
+        ]
+        batch = scoring.scores(questions, navecs, ids, cosines, self.index.signals)
+        out = []
+        for i, question in enumerate(questions):
+            scores = batch[i]
+            scores["sentence"] = scoring.best_sentence(
+                question.dense, ids[i], self.index.sentence_rows, self.index.view_vectors
+            ).astype(np.float64)
+            words = (
+                terms.word_codes(question.pieces, question.codes)
+                if question.codes is not None
+                else None
+            )
+            out.append(
+                Evidence(
+                    language=languages[i],
+                    paragraphs=tuple(paragraphs[j].id for j in ids[i]),
+                    answers=self._answer[ids[i]],
+                    signals=scores,
+                    fused=scoring.fuse(scores, self.weights),
+                    coverage=terms.coverage(
+                        contents[i], languages[i], self.index.vocabulary, self.vectors, words
+                    ),
+                )
+            )
+        return out
 
     def _hit(
         self, rank: int, score: float, similarity: float, i: int, question: QuestionPass

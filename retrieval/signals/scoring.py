@@ -9,8 +9,8 @@ top-1 about .56). Three more signals, from the same question pass, fix much of t
 - late: ColBERT-style MaxSim between the question's token states and the paragraph text's,
   after subtracting the corpus mean token state (e5's token states are anisotropic: every
   pair has a cosine near 0.8 without it). Paragraph states are stored raw, float16, with
-  each token's distance from the mean: the centring is applied when scoring, so an index
-  rebuild reuses an unchanged paragraph's states whatever the new mean.
+  each token's distance from the mean: the centring is applied to the loaded index, so an
+  index rebuild reuses an unchanged paragraph's states whatever the new mean.
 - navec (Russian questions only): the question's mean navec word vector against the
   paragraph's (retrieval/wordvectors.py).
 
@@ -23,6 +23,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from functools import cached_property
 from pathlib import Path
 
 import numpy as np
@@ -52,6 +53,15 @@ class ParagraphSignals:
     @property
     def count(self) -> int:
         return len(self.offsets) - 1
+
+    @cached_property
+    def unit_states(self) -> np.ndarray:
+        """[T, d] float32: each state centred on `mean` and normalised, what late interaction
+        compares with. Made on first use, once per loaded index (the index stores the states
+        raw), so that scoring is one product; it holds the states in memory at twice their
+        size."""
+        raw = np.asarray(self.states, np.float32)
+        return (raw - self.mean) / np.maximum(self.norms, 1e-12)[:, None]
 
     @property
     def available(self) -> tuple[str, ...]:
@@ -112,27 +122,65 @@ def _normalise_rows(matrix: sp.csr_matrix) -> sp.csr_matrix:
 
 
 def scores(
-    question: QuestionPass,
-    navec: np.ndarray | None,
-    candidates: np.ndarray,
-    dense: np.ndarray,
+    questions: Sequence[QuestionPass],
+    navecs: Sequence[np.ndarray | None],
+    candidates: Sequence[np.ndarray],
+    dense: Sequence[np.ndarray],
     paragraphs: ParagraphSignals,
-) -> dict[str, np.ndarray]:
-    """Raw scores of each signal for the candidate paragraphs (indices), in their order.
+) -> list[dict[str, np.ndarray]]:
+    """Raw scores of each signal for each question's candidate paragraphs (indices), in
+    their order.
 
-    `dense` are the candidates' cosines (from FAISS); `navec` is the question's mean word
-    vector, given for Russian questions only.
+    `dense` are the candidates' cosines (from FAISS); `navecs` are the questions' mean word
+    vectors, given for Russian questions only. Late interaction and sparse are products
+    over the batch's candidates at once where they share enough of them (`_shared`).
     """
-    out = {
-        "dense": np.asarray(dense, np.float64),
-        "late": late_interaction(question.states, candidates, paragraphs),
-    }
-    if paragraphs.sparse is not None and question.sparse is not None:
-        q = _normalise_rows(question.sparse)
-        out["sparse"] = np.asarray((paragraphs.sparse[candidates] @ q.T).todense()).ravel()
-    if navec is not None:
-        out["navec"] = paragraphs.word_vectors[candidates] @ navec
-    return {name: np.asarray(v, np.float64) for name, v in out.items()}
+    late = late_interactions([q.states for q in questions], candidates, paragraphs)
+    sparse: list[np.ndarray | None] = [None] * len(questions)
+    asked = [i for i, q in enumerate(questions) if q.sparse is not None]
+    if paragraphs.sparse is not None and asked:
+        found = _sparse_scores(
+            [questions[i].sparse for i in asked], [candidates[i] for i in asked], paragraphs.sparse
+        )
+        for i, values in zip(asked, found, strict=True):
+            sparse[i] = values
+    out = []
+    for ids, cosines, maxsim, shared, navec in zip(
+        candidates, dense, late, sparse, navecs, strict=True
+    ):
+        one = {"dense": cosines, "late": maxsim}
+        if shared is not None:
+            one["sparse"] = shared
+        if navec is not None:
+            one["navec"] = paragraphs.word_vectors[ids] @ navec
+        out.append({name: np.asarray(v, np.float64) for name, v in one.items()})
+    return out
+
+
+def _shared(candidates: Sequence[np.ndarray], rows_of: np.ndarray) -> np.ndarray | None:
+    """The union of the questions' candidates, when one product over it for every question
+    costs at most twice the products over each question's own (`rows_of`: the work per
+    paragraph); else None. In a corpus no larger than the candidate pool, every question's
+    candidates are every paragraph."""
+    if len(candidates) < 2:
+        return None
+    union = np.unique(np.concatenate(candidates))
+    together = len(candidates) * rows_of[union].sum()
+    apart = sum(rows_of[c].sum() for c in candidates)
+    return union if together <= 2 * apart else None
+
+
+def _sparse_scores(
+    questions: Sequence[sp.csr_matrix], candidates: Sequence[np.ndarray], paragraphs: sp.csr_matrix
+) -> list[np.ndarray]:
+    """Each question's normalised sparse vector against its candidates' (already
+    normalised)."""
+    q = _normalise_rows(sp.vstack(questions, format="csr"))
+    union = _shared(candidates, np.diff(paragraphs.indptr))
+    if union is None:
+        return [(paragraphs[ids] @ q[i].T).toarray().ravel() for i, ids in enumerate(candidates)]
+    products = (paragraphs[union] @ q.T).toarray()  # [U, B]
+    return [products[np.searchsorted(union, ids), i] for i, ids in enumerate(candidates)]
 
 
 def best_sentence(
@@ -151,24 +199,48 @@ def best_sentence(
     return np.maximum.reduceat(cosines, starts)
 
 
-def late_interaction(
-    states: np.ndarray, candidates: np.ndarray, paragraphs: ParagraphSignals
-) -> np.ndarray:
-    """MaxSim of centred, normalised token states: for each question token its best cosine
-    to the paragraph's tokens, averaged over the question's tokens."""
-    if not len(states):
-        return np.zeros(len(candidates))
+def late_interactions(
+    states: Sequence[np.ndarray], candidates: Sequence[np.ndarray], paragraphs: ParagraphSignals
+) -> list[np.ndarray]:
+    """MaxSim of centred, normalised token states, for each question against its
+    candidates: for each question token its best cosine to the paragraph's tokens, averaged
+    over the question's tokens. One product over the batch's candidates when they share
+    enough of them (`_shared`), else one per question."""
+    lengths = np.diff(paragraphs.offsets)
+    union = _shared(candidates, lengths)
+    if union is None:
+        return [_maxsim([s], c, paragraphs)[0] for s, c in zip(states, candidates, strict=True)]
+    best = _maxsim(states, union, paragraphs)
+    return [b[np.searchsorted(union, c)] for b, c in zip(best, candidates, strict=True)]
+
+
+def _maxsim(
+    states: Sequence[np.ndarray], candidates: np.ndarray, paragraphs: ParagraphSignals
+) -> list[np.ndarray]:
+    """For each question (its token states), MaxSim against each candidate: one product of
+    all the questions' tokens with all the candidates' tokens."""
+    counts = [len(s) for s in states]
+    if not sum(counts):
+        return [np.zeros(len(candidates)) for _ in states]
     mean = paragraphs.mean
-    centred = states - mean
+    centred = np.concatenate(states).astype(np.float32) - mean
     q = centred / np.maximum(np.linalg.norm(centred, axis=1, keepdims=True), 1e-12)
-    starts = paragraphs.offsets[candidates]
-    lengths = paragraphs.offsets[candidates + 1] - starts
-    rows = np.concatenate([np.arange(s, s + n) for s, n in zip(starts, lengths, strict=True)])
-    raw = np.asarray(paragraphs.states[rows], np.float32)
-    # cos(q, p - mean) = (q . p - q . mean) / |p - mean|, with |p - mean| stored per token.
-    similarity = (q @ raw.T - (q @ mean)[:, None]) / np.maximum(paragraphs.norms[rows], 1e-12)
-    best = np.maximum.reduceat(similarity, np.r_[0, np.cumsum(lengths)[:-1]], axis=1)
-    return best.mean(axis=0)
+    offsets = paragraphs.offsets
+    starts = offsets[candidates]
+    lengths = offsets[candidates + 1] - starts
+    if 2 * lengths.sum() >= offsets[-1]:
+        # Most of the corpus: a product with all its states costs less than gathering them.
+        every = np.maximum.reduceat(q @ paragraphs.unit_states.T, offsets[:-1], axis=1)
+        best = every[:, candidates]
+    else:
+        rows = np.concatenate([np.arange(s, s + n) for s, n in zip(starts, lengths, strict=True)])
+        similarity = q @ paragraphs.unit_states[rows].T
+        best = np.maximum.reduceat(similarity, np.r_[0, np.cumsum(lengths)[:-1]], axis=1)
+    bounds = np.r_[0, np.cumsum(counts)]
+    return [
+        best[bounds[i] : bounds[i + 1]].mean(axis=0) if counts[i] else np.zeros(len(candidates))
+        for i in range(len(states))
+    ]
 
 
 def zscore(x: np.ndarray) -> np.ndarray:

@@ -275,15 +275,16 @@ def _sae_share(codes: TokenCodes, latent_max: np.ndarray) -> float:
 
 
 def coverage(
-    question: str,
+    content: Sequence[Term],
     language: str,
     vocabulary: Vocabulary,
     vectors: WordVectors,
     words: dict[str, TokenCodes] | None,
 ) -> tuple[TermCoverage, ...]:
-    """How well the corpus covers each content word of the question (see the module doc)."""
+    """How well the corpus covers each content word of a question (its `terms_of`; see the
+    module doc)."""
     out = []
-    for term in terms_of(question, language):
+    for term in content:
         spellings = {term.key, term.lemma, term.stem}
         if term.key.isascii():  # a name or acronym the interview writes in Cyrillic
             spellings.add(cyrillic(term.key))
