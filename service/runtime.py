@@ -30,3 +30,23 @@ def limit_threads() -> int:
     # core that spins on after each answer, and took 100 ms of CPU per answer from the loop.
     threadpool_limits(limits=threads)
     return threads
+
+
+def release_free_memory() -> None:
+    """Hand the C heap's free pages back to the system, once loading is done.
+
+    Loading frees far more than it keeps (the model file's parsing, the index's records,
+    the sparse head's dequantisation), and glibc keeps freed pages mapped while anything
+    above them in the heap is live: a server would hold them all its life.
+    """
+    import ctypes
+    import ctypes.util
+    import gc
+
+    gc.collect()
+    name = ctypes.util.find_library("c")
+    if name is None:
+        return
+    trim = getattr(ctypes.CDLL(name), "malloc_trim", None)
+    if trim is not None:  # glibc only
+        trim(0)

