@@ -302,15 +302,16 @@ def table(header: list[str], rows: list[list[str]]) -> str:
     return "\n".join(lines)
 
 
-def rss_mb() -> float:
-    """Resident memory of this process now, in MiB (from /proc; 0 where there is none)."""
+def memory_mb(pid: int | str = "self", field: str = "VmRSS") -> float | None:
+    """A process's memory figure from /proc/PID/status (VmRSS: resident now, VmHWM: its
+    peak), in MiB; None where there is no /proc."""
     try:
-        for line in Path("/proc/self/status").read_text().splitlines():
-            if line.startswith("VmRSS:"):
+        for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+            if line.startswith(field + ":"):
                 return int(line.split()[1]) / 1024
     except OSError:
         pass
-    return 0.0
+    return None
 
 
 def log(message: str) -> None:

@@ -25,7 +25,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlencode, urlsplit
 
-from .common import Context, Row, Target, log, p50, percentile
+from .common import Context, Row, Target, log, memory_mb, p50, percentile
 from .webload import Server
 
 VICTIM = "127.0.0.1"
@@ -202,16 +202,6 @@ def fairness_config(ctx: Context) -> Path:
     config = ctx.folder / "fairness.toml"
     config.write_text(text.split("[web]")[0] + "[web]\n", encoding="utf-8")
     return config
-
-
-def memory_mb(pid: int, field: str) -> float | None:
-    try:
-        for line in Path(f"/proc/{pid}/status").read_text().splitlines():
-            if line.startswith(field + ":"):
-                return int(line.split()[1]) / 1024
-    except OSError:
-        pass
-    return None
 
 
 def run(ctx: Context) -> dict[str, Any]:

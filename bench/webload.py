@@ -38,6 +38,7 @@ from .common import (
     interleaved,
     log,
     logged_questions,
+    memory_mb,
     p50,
     percentile,
 )
@@ -47,6 +48,7 @@ CLIENTS = 50
 # (the port, asked as 0, is known only from there).
 ANNOUNCEMENT = "The search page is at "
 STARTUP_TIMEOUT = 300  # seconds to that line: the model loads first
+WARM_UP = 20  # questions asked before the server's resident memory is read
 
 ROWS = (
     Row(
@@ -78,9 +80,11 @@ ROWS = (
         baseline="asked",
         baseline_value="web_log_asked",
     ),
+    Row(f"web server resident after {WARM_UP} questions", "web_server_rss_mb", "MiB"),
 )
 TARGETS = (
     Target("web_over_encode", "<=", 1.3, "GET /api/search p50 / bare encode p50"),
+    Target("web_server_rss_mb", "<=", 700, f"interview-bot web's VmRSS after {WARM_UP} questions"),
     Target(
         "web_over_pipeline",
         ">=",
@@ -265,6 +269,9 @@ def run(ctx: Context) -> dict[str, Any]:
 
         log(f"web: {rounds} rounds of GET /api/search / bare encode, {threads} torch thread(s)")
         connection = loop.run_until_complete(Connection.open(server.url, tally))
+        for i in range(WARM_UP):
+            loop.run_until_complete(connection.search(question(i)))
+        rss = memory_mb(server.child.pid)
         answers_before, cpu_before = tally.count, server.cpu_seconds()
         times = interleaved(
             {
@@ -272,7 +279,7 @@ def run(ctx: Context) -> dict[str, Any]:
                 "encode": encode,
             },
             rounds,
-            warmup=10,  # the server's first requests wait for uvicorn to start
+            warmup=1,
         )
         loop.run_until_complete(connection.close())
         cpu_after = server.cpu_seconds()
@@ -301,6 +308,7 @@ def run(ctx: Context) -> dict[str, Any]:
         "web_encode_p95_ms": round(percentile(times["encode"], 95) * 1000, 2),
         "web_latency_calls": rounds,
         "web_server_cpu_ms_per_answer": cpu_ms,
+        "web_server_rss_mb": None if rss is None else round(rss, 1),
         "web_answers_per_s": round(web_rate, 1),
         "web_pipeline_answers_per_s": round(pipeline_rate, 1),
         "web_over_pipeline": round(web_rate / pipeline_rate, 3),

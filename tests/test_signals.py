@@ -190,6 +190,20 @@ def test_late_interaction_is_maxsim_of_centred_states():
     np.testing.assert_allclose(got, expected, atol=1e-5)
 
 
+def test_an_index_too_large_to_hold_unit_states_scores_the_same(monkeypatch):
+    rng = np.random.default_rng(11)
+    states = [rng.normal(size=(n, 8)) + 3.0 for n in (3, 1, 4, 2)]
+    questions = [rng.normal(size=(2, 8)) + 3.0, rng.normal(size=(3, 8)) + 3.0]
+    candidates = [np.array([2, 0]), np.array([1, 3, 2])]
+    held = late_interactions(questions, candidates, _paragraphs(states))
+    monkeypatch.setattr("retrieval.signals.scoring.CACHED_TOKENS", 4)
+    large = _paragraphs(states)
+    computed = late_interactions(questions, candidates, large)
+    assert "unit_states" not in vars(large)  # never made whole
+    for a, b in zip(held, computed, strict=True):
+        np.testing.assert_allclose(a, b, rtol=1e-6)
+
+
 def test_scores_cover_the_candidates_in_their_order():
     rng = np.random.default_rng(3)
     states = [rng.normal(size=(2, 8)) for _ in range(3)]

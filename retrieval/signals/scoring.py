@@ -37,6 +37,10 @@ STATES = "token_states.npy"  # [T, d] float16, memory-mapped on load
 TOKENS = "tokens.npz"  # offsets, norms, mean
 SPARSE = "sparse.npz"  # [P, N] CSR
 WORD_VECTORS = "word_vectors.npy"  # [P, 300]
+# Token states a loaded index keeps centred and normalised in float32 (48 MiB, some 400
+# paragraphs); a larger one computes them for each question's candidates, as memory-mapped
+# states at 1.5 KB a token would otherwise all be held in memory.
+CACHED_TOKENS = 1 << 15
 
 
 @dataclass(frozen=True)
@@ -59,9 +63,17 @@ class ParagraphSignals:
         """[T, d] float32: each state centred on `mean` and normalised, what late interaction
         compares with. Made on first use, once per loaded index (the index stores the states
         raw), so that scoring is one product; it holds the states in memory at twice their
-        size."""
-        raw = np.asarray(self.states, np.float32)
-        return (raw - self.mean) / np.maximum(self.norms, 1e-12)[:, None]
+        size, and so only for an index of at most CACHED_TOKENS states."""
+        return self._unit(np.asarray(self.states, np.float32), self.norms)
+
+    def unit_rows(self, rows: np.ndarray) -> np.ndarray:
+        """`unit_states[rows]`, computed for these rows alone in a larger index."""
+        if len(self.norms) <= CACHED_TOKENS:
+            return self.unit_states[rows]
+        return self._unit(np.asarray(self.states[rows], np.float32), self.norms[rows])
+
+    def _unit(self, raw: np.ndarray, norms: np.ndarray) -> np.ndarray:
+        return (raw - self.mean) / np.maximum(norms, 1e-12)[:, None]
 
     @property
     def available(self) -> tuple[str, ...]:
@@ -228,13 +240,13 @@ def _maxsim(
     offsets = paragraphs.offsets
     starts = offsets[candidates]
     lengths = offsets[candidates + 1] - starts
-    if 2 * lengths.sum() >= offsets[-1]:
+    if 2 * lengths.sum() >= offsets[-1] and offsets[-1] <= CACHED_TOKENS:
         # Most of the corpus: a product with all its states costs less than gathering them.
         every = np.maximum.reduceat(q @ paragraphs.unit_states.T, offsets[:-1], axis=1)
         best = every[:, candidates]
     else:
         rows = np.concatenate([np.arange(s, s + n) for s, n in zip(starts, lengths, strict=True)])
-        similarity = q @ paragraphs.unit_states[rows].T
+        similarity = q @ paragraphs.unit_rows(rows).T
         best = np.maximum.reduceat(similarity, np.r_[0, np.cumsum(lengths)[:-1]], axis=1)
     bounds = np.r_[0, np.cumsum(counts)]
     return [

@@ -15,6 +15,7 @@ import gzip
 import importlib.util
 import os
 import tarfile
+import weakref
 from collections.abc import Iterable, Sequence
 from functools import cache
 from pathlib import Path
@@ -53,6 +54,9 @@ class WordVectors:
                 unpacked.read(4 * int(size))  # each word's count: not used
                 words = unpacked.read().decode("utf-8").splitlines()
         self._fd = os.open(path, os.O_RDONLY)
+        # Closed with the object, or at exit while `os` is still there (a __del__ run at
+        # interpreter shutdown may find it gone).
+        weakref.finalize(self, os.close, self._fd)
         header = np.frombuffer(os.pread(self._fd, 16, pq.offset_data), np.uint32)
         count, dimension, self._parts, centroids = (int(v) for v in header)
         self._codes_at = pq.offset_data + 16
@@ -89,10 +93,6 @@ class WordVectors:
             return None
         mean = np.mean(found, axis=0)
         return (mean / max(float(np.linalg.norm(mean)), 1e-12)).astype(np.float32)
-
-    def __del__(self) -> None:
-        if hasattr(self, "_fd"):
-            os.close(self._fd)
 
 
 class _SortedWords(Sequence[bytes]):
