@@ -169,7 +169,7 @@ class AnswerService:
         return [
             _not_searched(question, intake.reason, snapshot, documents)
             if intake.certain and intake.reason is not None
-            else self._reply(*next(ranked), intake, snapshot, k, within)
+            else self._reply(*next(ranked), intake, snapshot, k, within, documents)
             for question, intake in zip(questions, intakes, strict=True)
         ]
 
@@ -369,10 +369,11 @@ class AnswerService:
         snapshot: Snapshot,
         k: int,
         within: np.ndarray | None,
+        documents: Sequence[Document],
     ) -> Reply:
         verdict = snapshot.policy.decide(ranking.evidence)
         if intake.reason is not None and verdict.decision is not Decision.ANSWERED:
-            return _not_searched(ranking.query, intake.reason, snapshot, ())
+            return _not_searched(ranking.query, intake.reason, snapshot, documents)
         passages = ranking.hits[: verdict.shown]
         found = statements.among_hits(snapshot, ranking, question_pass, within)
         newest = statements.newest_answer(found)

@@ -121,3 +121,12 @@ async def test_the_service_answers_them_without_the_model_and_never_with_a_parag
     greeting_question = f"привет! {service.snapshot.corpus.paragraphs[4].text}"
     (settled,) = service.answer([greeting_question])
     assert settled.decision is Decision.ANSWERED and settled.reason is None
+
+
+def test_a_searched_question_about_the_interview_still_says_what_its_metadata_knows(
+    service: AnswerService,
+):
+    # "zebras" is no word of the interview: the search settles it, and it is not answered.
+    (reply,) = service.answer(["Когда было опубликовано интервью о зебрах?"])
+    assert reply.reason is Reason.ABOUT_INTERVIEW and reply.decision is Decision.NOT_COVERED
+    assert reply.sources == service.snapshot.corpus.documents
