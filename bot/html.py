@@ -14,8 +14,9 @@ import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
+from service.text import ELLIPSIS, shorten
+
 MAX_MESSAGE_CHARS = 4096
-ELLIPSIS = "…"
 
 # A sentence ends at . ! ? or …, possibly followed by a closing quote or bracket.
 _SENTENCE_END = re.compile(r"(?<=[.!?…])\s+|(?<=[.!?…][\"'»”)\]])\s+")
@@ -145,17 +146,6 @@ def _cut_anywhere(text: str, fits: Callable[[str], bool]) -> list[str]:
         pieces.append(text[:low])
         text = text[low:]
     return pieces
-
-
-def shorten(text: str, limit: int) -> str:
-    """`text` cut to at most `limit` characters at a word end, with an ellipsis if cut."""
-    text = " ".join(text.split())
-    if len(text) <= limit:
-        return text
-    cut = text[: max(limit - 1, 0)]
-    if " " in cut:
-        cut = cut.rsplit(" ", 1)[0]
-    return cut.rstrip(" ,;:—-") + ELLIPSIS
 
 
 def sentences(text: str) -> list[str]:

@@ -10,10 +10,10 @@ import textwrap
 from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
-from bot.html import shorten
 from bot.texts import ENGLISH as TEXTS
 from records import Decision, Document, Hit, Reason, Timeline
 from service.replies import Reply
+from service.text import shorten
 
 if TYPE_CHECKING:
     from service.snapshot import Snapshot

@@ -91,11 +91,6 @@ class EncoderBudget:
         spent.append(entry)
         return Charge(entry)
 
-    def spent(self, key: Hashable) -> float:
-        """Seconds `key` has spent or reserved within the window."""
-        now = self.clock()
-        return sum(s.seconds for s in self._keys.get(key, ()) if s.at > now - self.window)
-
     def __len__(self) -> int:
         """How many clients are remembered (those active within the last window or so)."""
         return len(self._keys)

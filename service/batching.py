@@ -35,7 +35,7 @@ import math
 import time
 from collections import deque
 from collections.abc import Callable, Hashable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Generic, TypeVar
 
 In = TypeVar("In")
@@ -74,8 +74,8 @@ class _Waiting(Generic[In, Out]):
 
 @dataclass
 class _Usage:
-    seconds: float = 0.0
-    at: float = field(default_factory=time.monotonic)
+    seconds: float
+    at: float
 
     def now(self, now: float) -> float:
         return self.seconds * math.exp(-(now - self.at) / USAGE_SECONDS)

