@@ -18,7 +18,7 @@ from service.snapshot import Snapshot
 from . import keyboards, render
 from .context import BotContext
 from .keyboards import Pressed
-from .questions import question_text
+from .questions import question_text, sender_of
 from .sending import send, send_paragraph, send_statements
 
 
@@ -193,8 +193,7 @@ async def _ask_again(query: CallbackQuery, context: BotContext) -> tuple[Message
     text = context.checked(question_text(asked)) if asked is not None else None
     if asked is None or text is None:
         return None
-    user = query.from_user
-    return asked, await context.service.ask(text, client=("bot", user.id) if user else None)
+    return asked, await context.service.ask(text, client=sender_of(query.from_user))
 
 
 def _asked(query: CallbackQuery) -> Message | None:

@@ -23,7 +23,7 @@ from service.questions import QuestionError
 from . import keyboards, render
 from .context import BotContext
 from .guards import Admission
-from .questions import is_addressed, question_text
+from .questions import is_addressed, question_text, sender_of
 from .sending import send, send_reply, send_statements
 from .texts import Texts
 
@@ -98,7 +98,10 @@ async def question(update: Update, context: BotContext) -> None:
     typing = asyncio.create_task(context.bot.send_chat_action(message.chat_id, ChatAction.TYPING))
     try:
         reply = await service.ask(
-            query, front_end=FrontEnd.BOT, language=context.language, client=sender_of(update)
+            query,
+            front_end=FrontEnd.BOT,
+            language=context.language,
+            client=sender_of(update.effective_user),
         )
     finally:
         # Awaited before replying, or "typing…" would linger after the reply; a failure is harmless.
@@ -153,7 +156,11 @@ async def inline_query(update: Update, context: BotContext) -> None:
     text = context.checked(inline.query)
     # Not logged: Telegram sends a query at every pause in typing; what is logged is the
     # result the user posts (chosen_inline_result).
-    reply = await context.service.ask(text, client=sender_of(update)) if text is not None else None
+    reply = (
+        await context.service.ask(text, client=sender_of(update.effective_user))
+        if text is not None
+        else None
+    )
     results = render.inline_results(reply, texts) if reply is not None else []
     # Results are always personal: their labels are in the asking user's language.
     if results:
@@ -244,12 +251,6 @@ async def on_error(update: object, context: BotContext) -> None:
     if update.effective_message is not None:
         with contextlib.suppress(TelegramError):
             await update.effective_message.reply_text(render.notice(context.texts.error))
-
-
-def sender_of(update: Update) -> tuple[str, int] | None:
-    """Whose question it is, for the encoder's fair order across users."""
-    user = update.effective_user
-    return ("bot", user.id) if user is not None else None
 
 
 def _message(update: Update) -> Message:

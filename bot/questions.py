@@ -6,7 +6,7 @@ In a private chat every message is for the bot. In a group only those that menti
 
 from __future__ import annotations
 
-from telegram import Message, MessageEntity
+from telegram import Message, MessageEntity, User
 from telegram.constants import ChatType
 from telegram.ext import filters
 
@@ -49,3 +49,8 @@ class _Addressed(filters.MessageFilter):
 
 
 ADDRESSED = _Addressed(name="ADDRESSED")
+
+
+def sender_of(user: User | None) -> tuple[str, int] | None:
+    """Whose question it is, for the encoder's fair order across users."""
+    return ("bot", user.id) if user is not None else None

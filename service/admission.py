@@ -20,7 +20,7 @@ import time
 from collections import deque
 from collections.abc import Callable, Hashable
 
-WINDOW_SECONDS = 60.0
+from .ratelimit import WINDOW_SECONDS, Recent
 
 
 class OverBudget(Exception):
@@ -70,20 +70,14 @@ class EncoderBudget:
     ) -> None:
         self.seconds_per_minute = seconds_per_minute
         self.window = window
-        self.clock = clock
-        self._keys: dict[Hashable, deque[_Spent]] = {}
-        self._swept = clock()
+        self._recent: Recent[_Spent] = Recent(window, clock, lambda s: s.at)
 
     def admit(self, key: Hashable, estimate: float) -> Charge:
         """Reserve `estimate` seconds for `key`, or raise OverBudget with the seconds until
         enough of its spending has left the window."""
         if self.seconds_per_minute <= 0:
             return Charge(None)
-        now = self.clock()
-        self._sweep(now)
-        spent = self._keys.setdefault(key, deque())
-        while spent and spent[0].at <= now - self.window:
-            spent.popleft()
+        spent, now = self._recent.of(key)
         total = sum(s.seconds for s in spent)
         if total >= self.seconds_per_minute:
             raise OverBudget(self._retry_after(spent, total, now), self.seconds_per_minute)
@@ -93,7 +87,7 @@ class EncoderBudget:
 
     def __len__(self) -> int:
         """How many clients are remembered (those active within the last window or so)."""
-        return len(self._keys)
+        return len(self._recent)
 
     def _retry_after(self, spent: deque[_Spent], total: float, now: float) -> int:
         for entry in spent:
@@ -101,14 +95,3 @@ class EncoderBudget:
             if total < self.seconds_per_minute:
                 return max(1, math.ceil(entry.at + self.window - now))
         return max(1, math.ceil(self.window))
-
-    def _sweep(self, now: float) -> None:
-        """Forget clients with nothing in the window, at most once a window, so that many
-        passing clients do not grow memory without bound."""
-        if now - self._swept < self.window:
-            return
-        self._swept = now
-        horizon = now - self.window
-        stale = [k for k, spent in self._keys.items() if not spent or spent[-1].at <= horizon]
-        for key in stale:
-            del self._keys[key]

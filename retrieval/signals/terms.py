@@ -24,7 +24,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from functools import cache
+from functools import cache, cached_property
 from typing import Any
 
 import numpy as np
@@ -209,6 +209,15 @@ class Vocabulary:
     lemma_vectors: np.ndarray  # [V, 300] their normalised navec vectors
     latent_max: np.ndarray | None  # [N] each SAE latent's largest activation in the corpus
 
+    @cached_property
+    def by_initial(self) -> dict[str, tuple[str, ...]]:
+        """The forms by their first letter, grouped once: a near spelling is looked for
+        among them on every question."""
+        groups: dict[str, list[str]] = {}
+        for form in self.forms:
+            groups.setdefault(form[:1], []).append(form)
+        return {initial: tuple(forms) for initial, forms in groups.items()}
+
     def to_json(self) -> dict[str, Any]:
         """The words; the vectors come back from navec and `latent_max` from the latents."""
         return {"forms": sorted(self.forms), "lemmas": list(self.lemmas)}
@@ -319,8 +328,7 @@ def _transliterated(key: str, vocabulary: Vocabulary) -> bool:
     spelt = cyrillic(key)
     return any(
         abs(len(form) - len(spelt)) <= 1 and _one_edit(spelt, form)
-        for form in vocabulary.forms
-        if form[:1] == spelt[:1]
+        for form in vocabulary.by_initial.get(spelt[:1], ())
     )
 
 
