@@ -260,13 +260,8 @@ def not_a_question(reply: Reply, texts: Texts) -> list[str]:
     reason = reply.reason
     if reason is Reason.ABOUT_INTERVIEW:
         return pack([[Span(texts.about_title, "b")], *(_about(d, texts) for d in reply.sources)])
-    said = {
-        Reason.NO_CONTENT: texts.no_content,
-        Reason.GREETING: texts.greeting,
-        Reason.THANKS: texts.welcome,
-        Reason.GOODBYE: texts.goodbye,
-    }.get(reason or Reason.SMALL_TALK, texts.small_talk)
-    if reason in (Reason.THANKS, Reason.GOODBYE):
+    said, with_examples = texts.said_to(reason)
+    if not with_examples:
         return pack([[Span(said)]])
     return pack([lines([Span(said)], *([Span(f"— {e}")] for e in texts.examples))])
 

@@ -9,6 +9,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from records import Reason
+
 
 @dataclass(frozen=True)
 class Texts:
@@ -129,6 +131,17 @@ class Texts:
     stats_log: str
     # Its state in words: off, writing, failing, closed.
     log_states: tuple[tuple[str, str], ...]
+
+    def said_to(self, reason: Reason | None) -> tuple[str, bool]:
+        """What to say to nothing to search or to small talk, and whether the examples
+        follow (not after thanks or goodbye)."""
+        said = {
+            Reason.NO_CONTENT: self.no_content,
+            Reason.GREETING: self.greeting,
+            Reason.THANKS: self.welcome,
+            Reason.GOODBYE: self.goodbye,
+        }.get(reason or Reason.SMALL_TALK, self.small_talk)
+        return said, reason not in (Reason.THANKS, Reason.GOODBYE)
 
 
 RUSSIAN = Texts(

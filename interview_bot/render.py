@@ -57,13 +57,8 @@ def _not_a_question(reply: Reply, width: int) -> str:
                 value = getattr(document, field) or TEXTS.not_recorded
                 lines += _wrapped(f"{name}: {value}", width, INDENT, INDENT)
         return "\n".join(lines)
-    said = {
-        Reason.NO_CONTENT: TEXTS.no_content,
-        Reason.GREETING: TEXTS.greeting,
-        Reason.THANKS: TEXTS.welcome,
-        Reason.GOODBYE: TEXTS.goodbye,
-    }.get(reply.reason or Reason.SMALL_TALK, TEXTS.small_talk)
-    if reply.reason in (Reason.THANKS, Reason.GOODBYE):
+    said, with_examples = TEXTS.said_to(reply.reason)
+    if not with_examples:
         return "\n".join(_wrapped(said, width))
     return "\n".join([*_wrapped(said, width), *(f"  - {e}" for e in TEXTS.examples)])
 
